@@ -1,0 +1,1 @@
+"""Barbershop booking engine: a thin Python service over the PostgreSQL engine in sql/."""

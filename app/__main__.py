@@ -1,0 +1,69 @@
+"""Command line: `python -m app migrate | token create | token revoke | serve | demo-data`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("DATABASE_URL is not set (make run / make migrate set it for the embedded database)")
+    return url
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from app.migrate import migrate
+
+    migrate(_database_url())
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    from app.tokens import create_token
+
+    token = create_token(
+        _database_url(), user_id=args.user_id, role=args.role, barber_id=args.barber_id,
+        expires_in_days=args.expires_in_days,
+    )
+    print(f"{args.role} token for user {args.user_id}" + (f" (barber {args.barber_id})" if args.barber_id else ""))
+    print(token)
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> None:
+    from app.tokens import revoke_token
+
+    if revoke_token(_database_url(), args.token):
+        print("revoked")
+    else:
+        sys.exit("no live token matches")
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="apply migrations, functions and grants to DATABASE_URL")
+    p.set_defaults(func=cmd_migrate)
+
+    token = sub.add_parser("token", help="issue or revoke API tokens").add_subparsers(dest="token_command", required=True)
+    p = token.add_parser("create", help="print a new bearer token (the last line printed)")
+    p.add_argument("--user-id", type=int, required=True)
+    p.add_argument("--role", choices=["client", "barber", "admin"], required=True)
+    p.add_argument("--barber-id", type=int)
+    p.add_argument("--expires-in-days", type=float, help="default: never expires")
+    p.set_defaults(func=cmd_token_create)
+    p = token.add_parser("revoke", help="revoke a token")
+    p.add_argument("token")
+    p.set_defaults(func=cmd_token_revoke)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

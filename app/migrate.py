@@ -1,0 +1,88 @@
+"""Apply the schema: yoyo migrations, then every function file, grants and the error catalogue.
+
+Migrations (sql/migrations/, numbered, each with a rollback) change the schema once.
+Functions (sql/functions/, one object per file, CREATE OR REPLACE) and sql/grants.sql are
+re-applied on every run, in one transaction, so the database always runs the code in the
+checkout. Running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from yoyo import get_backend, read_migrations
+
+from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR
+
+log = logging.getLogger("booking.migrate")
+
+# Serialises concurrent `make migrate` runs on one database (an arbitrary constant).
+MIGRATE_LOCK_KEY = 7_305_118_266
+
+
+def yoyo_url(database_url: str) -> str:
+    """yoyo cannot use asyncpg or a bare postgresql:// URL: give it psycopg 3."""
+    parts = urlsplit(database_url)
+    if parts.scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
+    return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
+
+
+def libpq_url(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def read_error_catalogue() -> list[dict[str, str]]:
+    with ERRORS_FILE.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def apply_migrations(database_url: str) -> list[str]:
+    backend = get_backend(yoyo_url(database_url))
+    try:
+        migrations = read_migrations(str(MIGRATIONS_DIR))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+        return [m.id for m in pending]
+    finally:
+        backend.connection.close()
+
+
+def apply_code(database_url: str) -> int:
+    """Re-apply error catalogue, functions and grants in one transaction."""
+    files = sorted(FUNCTIONS_DIR.glob("*.sql"))
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK_KEY,))
+            rows = read_error_catalogue()
+            with conn.cursor() as cur:
+                cur.executemany(
+                    """INSERT INTO booking.error_codes (name, sqlstate, http_status, message)
+                       VALUES (%(name)s, %(sqlstate)s, %(http_status)s, %(message)s)
+                       ON CONFLICT (name) DO UPDATE
+                       SET sqlstate = EXCLUDED.sqlstate, http_status = EXCLUDED.http_status,
+                           message = EXCLUDED.message
+                       WHERE (booking.error_codes.sqlstate, booking.error_codes.http_status,
+                              booking.error_codes.message)
+                             IS DISTINCT FROM (EXCLUDED.sqlstate, EXCLUDED.http_status, EXCLUDED.message)""",
+                    rows,
+                )
+                cur.execute(
+                    "DELETE FROM booking.error_codes WHERE name <> ALL (%s)", ([r["name"] for r in rows],)
+                )
+            for path in files:
+                conn.execute(path.read_text(encoding="utf-8"))
+            conn.execute(GRANTS_FILE.read_text(encoding="utf-8"))
+    return len(files)
+
+
+def migrate(database_url: str) -> None:
+    applied = apply_migrations(database_url)
+    count = apply_code(database_url)
+    log.info("migrations applied: %s; functions re-applied: %d", applied or "none", count)
+    print(f"migrate: {len(applied)} migration(s) applied, {count} function file(s) and grants re-applied")

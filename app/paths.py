@@ -1,0 +1,11 @@
+"""Where the project's SQL lives."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = ROOT / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+FUNCTIONS_DIR = SQL_DIR / "functions"
+GRANTS_FILE = SQL_DIR / "grants.sql"
+ERRORS_FILE = SQL_DIR / "errors.csv"
+QUERIES_FILE = SQL_DIR / "queries.sql"

@@ -1,0 +1,36 @@
+"""Bearer tokens: 256 random bits, shown once, stored only as their SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+
+from app.migrate import libpq_url
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_token(database_url: str, *, user_id: int, role: str, barber_id: int | None = None,
+                 expires_in_days: float | None = None) -> str:
+    token = new_token()
+    expires = (datetime.now(timezone.utc) + timedelta(days=expires_in_days)) if expires_in_days else None
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute(
+            "SELECT booking.create_api_token(%s, %s, %s, %s, %s)",
+            (hash_token(token), user_id, role, barber_id, expires),
+        )
+    return token
+
+
+def revoke_token(database_url: str, token: str) -> bool:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        return bool(conn.execute("SELECT booking.revoke_api_token(%s)", (hash_token(token),)).fetchone()[0])

@@ -1,0 +1,18 @@
+-- booking.actor_role(user, appointment owner, appointment barber) -> text or NULL
+-- Who p_user_id is to one appointment: 'admin' (staff admin), 'barber' (staff of that
+-- appointment's barber), 'owner' (the client who booked it), or NULL (a stranger, who may
+-- neither see nor change it). The one definition of visibility and of who may act.
+-- Locks: none. Raises: nothing.
+CREATE OR REPLACE FUNCTION booking.actor_role(p_user_id bigint, p_owner_id bigint, p_barber_id bigint)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+               WHEN s.role = 'admin' THEN 'admin'
+               WHEN s.role = 'barber' AND s.barber_id = p_barber_id THEN 'barber'
+               WHEN p_user_id = p_owner_id THEN 'owner'
+           END
+    FROM (SELECT 1) AS one
+    LEFT JOIN booking.staff s ON s.user_id = p_user_id
+$$;

@@ -1,0 +1,38 @@
+-- booking.create_api_token(sha-256 hash, user, role, barber, expiry) -> token id
+-- Records a new bearer token (only its hash) and, for the barber and admin roles, the
+-- user's staff role that update_appointment() and get_appointment() consult.
+-- For operators (`python -m app token create`); not granted to the service or clients.
+-- Locks: row locks on the rows written. Raises: BK008 invalid_argument, BK003 barber_not_found.
+CREATE OR REPLACE FUNCTION booking.create_api_token(
+    p_token_hash bytea, p_user_id bigint, p_role text, p_barber_id bigint DEFAULT NULL,
+    p_expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    IF p_role IS NULL OR p_role NOT IN ('client', 'barber', 'admin') THEN
+        PERFORM booking.raise_error('invalid_argument', 'The role must be client, barber or admin.');
+    END IF;
+    IF (p_role = 'barber') <> (p_barber_id IS NOT NULL) THEN
+        PERFORM booking.raise_error('invalid_argument', 'A barber token needs a barber id, and only a barber token has one.');
+    END IF;
+    IF p_barber_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM booking.barbers b WHERE b.id = p_barber_id) THEN
+        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', p_barber_id));
+    END IF;
+    IF p_role = 'client' THEN
+        IF EXISTS (SELECT 1 FROM booking.staff s WHERE s.user_id = p_user_id) THEN
+            PERFORM booking.raise_error('invalid_argument', format('User %s is staff; issue a barber or admin token.', p_user_id));
+        END IF;
+    ELSE
+        INSERT INTO booking.staff AS s (user_id, role, barber_id) VALUES (p_user_id, p_role, p_barber_id)
+        ON CONFLICT (user_id) DO UPDATE SET role = EXCLUDED.role, barber_id = EXCLUDED.barber_id;
+    END IF;
+    INSERT INTO booking.api_tokens (token_hash, user_id, role, barber_id, expires_at)
+    VALUES (p_token_hash, p_user_id, p_role, p_barber_id, p_expires_at)
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END
+$$;

@@ -1,0 +1,13 @@
+-- booking.get_appointment(appointment, acting user) -> the appointment, or no row when it
+-- does not exist or p_user_id may not see it (booking.actor_role).
+-- Locks: none. Raises: nothing.
+CREATE OR REPLACE FUNCTION booking.get_appointment(p_appointment_id bigint, p_user_id bigint)
+RETURNS SETOF booking.appointments
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.*
+    FROM booking.appointments a
+    WHERE a.id = p_appointment_id
+      AND booking.actor_role(p_user_id, a.user_id, a.barber_id) IS NOT NULL
+$$;

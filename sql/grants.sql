@@ -1,0 +1,55 @@
+-- Ownership and privileges, re-applied after every migrate (after sql/functions/).
+--
+--   booking_owner   NOLOGIN; owns every object of schema booking. SECURITY DEFINER
+--                   functions run as this role.
+--   booking_app     the HTTP service's login: reads the reference tables and appointments,
+--                   executes the booking functions and authenticate_token(); cannot write
+--                   any table, nor read api_tokens, idempotency_keys or staff.
+--   booking_client  granted to internal services that call the SQL functions directly:
+--                   the same as booking_app minus authenticate_token().
+--   PUBLIC          nothing.
+DO $$
+DECLARE
+    o record;
+BEGIN
+    ALTER SCHEMA booking OWNER TO booking_owner;
+    FOR o IN
+        SELECT format('ALTER %s %s OWNER TO booking_owner',
+                      CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END,
+                      c.oid::regclass) AS stmt
+        FROM pg_class c
+        WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+        UNION ALL
+        SELECT format('ALTER ROUTINE %s OWNER TO booking_owner', p.oid::regprocedure)
+        FROM pg_proc p
+        WHERE p.pronamespace = 'booking'::regnamespace
+    LOOP
+        EXECUTE o.stmt;
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON SCHEMA booking FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA booking FROM PUBLIC, booking_app, booking_client;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA booking FROM PUBLIC, booking_app, booking_client;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA booking FROM PUBLIC, booking_app, booking_client;
+
+GRANT USAGE ON SCHEMA booking TO booking_app, booking_client;
+GRANT SELECT ON booking.barbers, booking.services, booking.working_hours, booking.appointments,
+                booking.error_codes
+    TO booking_app, booking_client;
+GRANT EXECUTE ON FUNCTION
+    booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text),
+    booking.update_appointment(bigint, bigint, jsonb, int),
+    booking.cancel_appointment(bigint, bigint, int),
+    booking.get_appointment(bigint, bigint),
+    booking.local_start(bigint, date, time),
+    booking.purge_expired_idempotency_keys()
+    TO booking_app, booking_client;
+GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
+-- The generated column and CHECK constraints of the tables call these; a role that is ever
+-- granted direct write access needs them too.
+GRANT EXECUTE ON FUNCTION
+    booking.blocked_interval(timestamptz, int, int, int),
+    booking.is_valid_timezone(text)
+    TO booking_app, booking_client;
