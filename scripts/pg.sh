@@ -3,6 +3,7 @@
 #
 #   scripts/pg.sh start DATADIR [durable|throwaway]   initdb if needed, start, print the socket dir
 #   scripts/pg.sh stop DATADIR                        fast shutdown (no error when not running)
+#   scripts/pg.sh status DATADIR                      exit 0 when the server runs
 #   scripts/pg.sh url DATADIR DBNAME                  print a libpq URL for DBNAME on that cluster
 #
 # initdb and pg_ctl refuse to run as root, so as root they run as the `postgres` OS user;
@@ -83,6 +84,10 @@ stop)
     if [ -f "$datadir/PG_VERSION" ]; then
         as_owner "$bindir/pg_ctl" -D "$datadir" -m fast -w stop >/dev/null 2>&1 || true
     fi
+    ;;
+status)
+    bindir=$(find_bindir)
+    [ -f "$datadir/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1
     ;;
 url)
     dbname=${3:-postgres}

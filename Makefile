@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both install what is missing, and start PostgreSQL themselves unless DATABASE_URL is set.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export HOST PORT
+
+.PHONY: help install test run migrate clean
+
+help:
+	@echo "make run      start the service with demo data on http://$(HOST):$(PORT)/"
+	@echo "make test     run the pgTAP and pytest suites against a throwaway PostgreSQL"
+	@echo "make migrate  apply migrations and functions to DATABASE_URL (or the embedded database)"
+	@echo "make clean    remove .venv/ and the embedded database in .pgdata/"
+
+install:
+	@scripts/bootstrap.sh
+
+test:
+	@scripts/bootstrap.sh --with-pgtap
+	@scripts/with-db.sh throwaway scripts/run-tests.sh $(PYTEST_ARGS)
+
+migrate: install
+	@scripts/with-db.sh embedded $(PY) -m app migrate
+
+run: install
+	@scripts/with-db.sh embedded scripts/serve.sh
+
+clean:
+	-@scripts/pg.sh stop .pgdata
+	rm -rf $(VENV) .pgdata test-output

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing, then creates .venv/.
+#   scripts/bootstrap.sh [--with-pgtap]
+# System packages come from apt when running as root (or with passwordless sudo);
+# otherwise this prints the command to run and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_pgtap=0
+[ "${1:-}" = "--with-pgtap" ] && want_pgtap=1
+
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+missing=()
+if [ -z "${DATABASE_URL:-}" ] && [ -z "$(pg_bindir)" ]; then
+    missing+=(postgresql postgresql-contrib)
+fi
+if [ "$want_pgtap" = 1 ]; then
+    command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)
+    major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null || true)
+    if [ -n "$major" ] && [ ! -f "/usr/share/postgresql/$major/extension/pgtap.control" ]; then
+        missing+=("postgresql-$major-pgtap")
+    elif [ -z "$major" ]; then
+        missing+=(postgresql-pgtap)   # resolves to the default server version's pgTAP
+    fi
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else
+        echo "bootstrap: missing system packages: ${missing[*]}" >&2
+        echo "bootstrap: install them with:  sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    command -v apt-get >/dev/null 2>&1 || {
+        echo "bootstrap: missing ${missing[*]} and no apt-get here; install PostgreSQL and pgTAP with your package manager" >&2
+        exit 1
+    }
+    echo "bootstrap: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq >/dev/null
+    $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ] || [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    py=${PYTHON:-python3}
+    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+        echo "bootstrap: Python 3.11 or newer is required (found $("$py" --version 2>&1))" >&2; exit 1; }
+    [ -x .venv/bin/python ] || "$py" -m venv .venv
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+    .venv/bin/python -c 'import asyncpg, litestar, yoyo, psycopg, pytest' || { echo "bootstrap: pip install failed" >&2; exit 1; }
+    touch .venv/.installed
+fi
