@@ -61,19 +61,21 @@ def apply_code(database_url: str) -> int:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK_KEY,))
             rows = read_error_catalogue()
             with conn.cursor() as cur:
+                # Drop rows whose name or code changed, then upsert: a rename or a new
+                # code never collides with the row it replaces.
+                cur.execute(
+                    """DELETE FROM booking.error_codes e
+                       WHERE (e.name, e.sqlstate) NOT IN (SELECT * FROM unnest(%s::text[], %s::text[]))""",
+                    ([r["name"] for r in rows], [r["sqlstate"] for r in rows]),
+                )
                 cur.executemany(
                     """INSERT INTO booking.error_codes (name, sqlstate, http_status, message)
                        VALUES (%(name)s, %(sqlstate)s, %(http_status)s, %(message)s)
                        ON CONFLICT (name) DO UPDATE
-                       SET sqlstate = EXCLUDED.sqlstate, http_status = EXCLUDED.http_status,
-                           message = EXCLUDED.message
-                       WHERE (booking.error_codes.sqlstate, booking.error_codes.http_status,
-                              booking.error_codes.message)
-                             IS DISTINCT FROM (EXCLUDED.sqlstate, EXCLUDED.http_status, EXCLUDED.message)""",
+                       SET http_status = EXCLUDED.http_status, message = EXCLUDED.message
+                       WHERE (booking.error_codes.http_status, booking.error_codes.message)
+                             IS DISTINCT FROM (EXCLUDED.http_status, EXCLUDED.message)""",
                     rows,
-                )
-                cur.execute(
-                    "DELETE FROM booking.error_codes WHERE name <> ALL (%s)", ([r["name"] for r in rows],)
                 )
             for path in files:
                 conn.execute(path.read_text(encoding="utf-8"))

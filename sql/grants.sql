@@ -35,8 +35,8 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA booking FROM PUBLIC, booking_app, booking_
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA booking FROM PUBLIC, booking_app, booking_client;
 
 GRANT USAGE ON SCHEMA booking TO booking_app, booking_client;
-GRANT SELECT ON booking.barbers, booking.services, booking.working_hours, booking.appointments,
-                booking.error_codes
+GRANT SELECT ON booking.barbers, booking.services, booking.working_hours, booking.time_off,
+                booking.appointments, booking.error_codes
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION
     booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text),
@@ -44,7 +44,9 @@ GRANT EXECUTE ON FUNCTION
     booking.cancel_appointment(bigint, bigint, int),
     booking.get_appointment(bigint, bigint),
     booking.local_start(bigint, date, time),
-    booking.purge_expired_idempotency_keys()
+    booking.purge_expired_idempotency_keys(),
+    booking.free_slots(bigint, date, text, int, int, int),
+    booking.events_since(bigint, bigint)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
 -- The generated column and CHECK constraints of the tables call these; a role that is ever

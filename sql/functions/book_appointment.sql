@@ -8,7 +8,7 @@
 --      create one row (the second waits on the first's key row, then replays it).
 --      Keys are kept for booking.idempotency_key_ttl, at least 24 hours.
 --   2. Validation: known barber and service, a start not in the past, inside the
---      barber's working hours, buffers of 0..1440 minutes, notes of at most 2000 characters.
+--      barber's working hours and not during time off, buffers of 0..1440 minutes, notes of at most 2000 characters.
 --   3. Ordering: advisory locks per (barber, UTC day) serialise bookings that could
 --      overlap (booking.take_slot_locks), bounded by booking.lock_timeout.
 --   4. The buffer-aware overlap check (trigger check_appointment_overlap, which runs after
@@ -20,7 +20,7 @@
 -- Locks: the idempotency key's row (when a key is given), then the advisory slot locks.
 -- Raises: 23P01 slot_conflict, BK002 idempotency_key_mismatch, 55P03 lock_timeout,
 --   BK003 barber_not_found, BK004 service_not_found, BK005 start_in_past,
---   BK006 outside_working_hours, BK008 invalid_argument; 40001/40P01 under
+--   BK006 barber_unavailable, BK008 invalid_argument; 40001/40P01 under
 --   REPEATABLE READ/SERIALIZABLE races (transient: retry).
 CREATE OR REPLACE FUNCTION booking.book_appointment(
     p_barber_id       bigint,
@@ -118,7 +118,7 @@ BEGIN
         PERFORM booking.raise_error('start_in_past',
             format('%s is before the current time %s.', booking.rfc3339(p_start), booking.rfc3339(now())));
     END IF;
-    PERFORM booking.assert_within_working_hours(p_barber_id, v_timezone, p_start, v_duration);
+    PERFORM booking.assert_barber_available(p_barber_id, v_timezone, p_start, v_duration);
 
     -- 3. Serialise with every booking that could overlap this one.
     IF booking.application_checks_enabled() THEN

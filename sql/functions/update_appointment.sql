@@ -19,14 +19,14 @@
 -- Guarantees: the change is applied to the current version atomically (row lock); with
 -- p_expected_version it is applied only to that version; the version grows by one when
 -- anything changes and not otherwise; a change that moves the appointment re-checks the
--- past, working hours and overlap exactly as book_appointment() does.
+-- past, working hours, time off and overlap exactly as book_appointment() does.
 --
 -- Locks: the appointment's row (FOR UPDATE), then the advisory slot locks of its old and
 -- new barber and interval in ascending order (take_slot_locks); all bounded by
 -- booking.lock_timeout.
 -- Raises: BK011 appointment_not_found, BK001 version_mismatch, BK009 unknown_change_key,
 --   BK008 invalid_argument, BK010 invalid_status_transition, BK012 not_permitted,
---   BK003 barber_not_found, BK005 start_in_past, BK006 outside_working_hours,
+--   BK003 barber_not_found, BK005 start_in_past, BK006 barber_unavailable,
 --   BK007 nonexistent_local_time, 23P01 slot_conflict, 55P03 lock_timeout.
 CREATE OR REPLACE FUNCTION booking.update_appointment(
     p_appointment_id   bigint,
@@ -179,7 +179,7 @@ BEGIN
             IF v_timezone IS NULL THEN
                 SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_new.barber_id;
             END IF;
-            PERFORM booking.assert_within_working_hours(v_new.barber_id, v_timezone, v_new.start_time, v_new.duration_minutes);
+            PERFORM booking.assert_barber_available(v_new.barber_id, v_timezone, v_new.start_time, v_new.duration_minutes);
         END IF;
         IF booking.application_checks_enabled() THEN
             PERFORM booking.take_slot_locks(

@@ -1,0 +1,102 @@
+"""Settings of the HTTP service, read from the environment.
+
+| variable                  | default        | meaning                                                        |
+|---------------------------|----------------|----------------------------------------------------------------|
+| DATABASE_URL              | (required)     | postgresql:// URL the service connects with                    |
+| HOST                      | 127.0.0.1      | address `python -m app serve` listens on                       |
+| PORT                      | 8000           | port `python -m app serve` listens on                          |
+| DB_ROLE                   | booking_app    | role every pooled connection runs as (SET ROLE at connect);    |
+|                           |                | empty = the login role of DATABASE_URL                         |
+| DB_POOL_MIN               | 2              | asyncpg pool: connections kept open                            |
+| DB_POOL_MAX               | 20             | asyncpg pool: most connections at once                         |
+| LOG_LEVEL                 | INFO           | logging level (DEBUG shows each layer's decision, logger       |
+|                           |                | "booking")                                                     |
+| HEALTH_TIMEOUT            | 1.5            | seconds `SELECT 1` may take before /health answers 503         |
+| PURGE_INTERVAL            | 3600           | seconds between purges of expired idempotency keys (0 = never) |
+| ENABLE_DOUBLE_BOOKING_PREVENTION | true    | false turns off the application-side layers (advisory lock,    |
+|                           |                | retries); the database's trigger and constraint stay on        |
+| ADVISORY_LOCK_TIMEOUT     | 5              | seconds a booking waits for its barber's slot lock (-> 503)    |
+| MAX_RETRY_ATTEMPTS        | 3              | retries after the first attempt for transient failures         |
+| INITIAL_RETRY_DELAY       | 0.1            | seconds before the first retry                                 |
+| MAX_RETRY_DELAY           | 1.0            | cap of one retry delay, in seconds                             |
+| BACKOFF_FACTOR            | 2.0            | each retry delay is this many times the previous one           |
+| IDEMPOTENCY_KEY_TTL_HOURS | 24             | hours an idempotency key is kept (the database keeps >= 24)    |
+
+The tuning names are the contract's (section 4), in upper case.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Mapping
+
+TUNING_DEFAULTS: dict[str, float | int] = {
+    "advisory_lock_timeout": 5.0,
+    "max_retry_attempts": 3,
+    "initial_retry_delay": 0.1,
+    "max_retry_delay": 1.0,
+    "backoff_factor": 2.0,
+    "idempotency_key_ttl_hours": 24,
+}
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_role: str | None = "booking_app"
+    db_pool_min: int = 2
+    db_pool_max: int = 20
+    log_level: str = "INFO"
+    health_timeout: float = 1.5
+    purge_interval: float = 3600.0
+    enable_double_booking_prevention: bool = True
+    tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        url = overrides.pop("database_url", None) or env.get("DATABASE_URL")
+        if not url:
+            raise SystemExit("DATABASE_URL is not set")
+        values: dict = {"database_url": url}
+        simple = {
+            "host": ("HOST", str), "port": ("PORT", int), "db_pool_min": ("DB_POOL_MIN", int),
+            "db_pool_max": ("DB_POOL_MAX", int), "log_level": ("LOG_LEVEL", str),
+            "health_timeout": ("HEALTH_TIMEOUT", float), "purge_interval": ("PURGE_INTERVAL", float),
+            "enable_double_booking_prevention": ("ENABLE_DOUBLE_BOOKING_PREVENTION", _bool),
+        }
+        for name, (var, conv) in simple.items():
+            if env.get(var, "") != "":
+                try:
+                    values[name] = conv(env[var])
+                except ValueError as e:
+                    raise SystemExit(f"{var}: {e}") from None
+        if "DB_ROLE" in env:
+            values["db_role"] = env["DB_ROLE"] or None
+        tuning = dict(TUNING_DEFAULTS)
+        for name, default in TUNING_DEFAULTS.items():
+            var = name.upper()
+            if env.get(var, "") != "":
+                try:
+                    tuning[name] = type(default)(env[var])
+                except ValueError:
+                    raise SystemExit(f"{var} must be a number, not {env[var]!r}") from None
+        values["tuning"] = tuning
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,74 @@
+-- booking.free_slots(barber, local date, service, buffers, grid step)
+--   -> (start_time, end_time) of every start at which book_appointment() with the same
+--      arguments would succeed right now, in time order.
+--
+-- Candidates lie on a grid of p_step_minutes (default 15) from the opening time of each
+-- working-hours row of that local weekday (from 00:00 when the barber has no working hours
+-- at all); local times are read in the barber's time zone like local_start() does (a time
+-- skipped by a spring-forward change is never offered; a repeated one is its earlier
+-- instant). A candidate is offered when, exactly as book_appointment() checks it:
+--   * it does not start in the past (now());
+--   * booking.unavailability() finds the barber working (hours and time off);
+--   * its blocked interval, buffers included, overlaps no active appointment's.
+-- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
+-- book_appointment() remains the judge.
+-- Locks: none. Raises: BK003 barber_not_found, BK004 service_not_found, BK008 invalid_argument.
+CREATE OR REPLACE FUNCTION booking.free_slots(
+    p_barber_id     bigint,
+    p_date          date,
+    p_service       text,
+    p_buffer_before int DEFAULT 0,
+    p_buffer_after  int DEFAULT 0,
+    p_step_minutes  int DEFAULT 15)
+RETURNS TABLE (start_time timestamptz, end_time timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_timezone text;
+    v_duration int;
+BEGIN
+    IF p_date IS NULL OR p_step_minutes IS NULL OR p_step_minutes NOT BETWEEN 1 AND 1440
+       OR p_buffer_before IS NULL OR p_buffer_before NOT BETWEEN 0 AND 1440
+       OR p_buffer_after IS NULL OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
+        PERFORM booking.raise_error('invalid_argument',
+            'A date, buffers of 0 to 1440 minutes and a grid step of 1 to 1440 minutes are required.');
+    END IF;
+    SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
+    IF NOT FOUND THEN
+        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', coalesce(p_barber_id::text, 'NULL')));
+    END IF;
+    SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.name = p_service;
+    IF NOT FOUND THEN
+        PERFORM booking.raise_error('service_not_found', format('No service is named %s.', quote_literal(coalesce(p_service, 'NULL'))));
+    END IF;
+
+    RETURN QUERY
+    WITH shifts AS (
+        SELECT w.opens_at, w.closes_at
+          FROM booking.working_hours w
+         WHERE w.barber_id = p_barber_id AND w.weekday = extract(isodow FROM p_date)
+        UNION ALL
+        SELECT time '00:00', time '24:00'
+         WHERE NOT EXISTS (SELECT 1 FROM booking.working_hours w WHERE w.barber_id = p_barber_id)
+    ), candidates AS (
+        SELECT DISTINCT booking.local_to_utc_or_null(local_start, v_timezone) AS instant
+          FROM shifts sh
+         CROSS JOIN LATERAL generate_series(p_date + sh.opens_at,
+                                            p_date + sh.closes_at - make_interval(mins => v_duration),
+                                            make_interval(mins => p_step_minutes)) AS local_start
+    )
+    SELECT c.instant, c.instant + make_interval(mins => v_duration)
+      FROM candidates c
+     WHERE c.instant IS NOT NULL
+       AND c.instant >= now()
+       AND booking.unavailability(p_barber_id, v_timezone, c.instant, v_duration) IS NULL
+       AND NOT EXISTS (
+             SELECT 1 FROM booking.appointments a
+              WHERE a.barber_id = p_barber_id
+                AND a.status NOT IN ('cancelled', 'no_show')
+                AND a.blocked_during && booking.blocked_interval(c.instant, v_duration, p_buffer_before, p_buffer_after))
+     ORDER BY c.instant;
+END
+$$;
