@@ -1,5 +1,0 @@
-BEGIN;
-SELECT plan(1);
-SELECT has_schema('booking');
-SELECT * FROM finish();
-ROLLBACK;
