@@ -9,12 +9,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: help install test run migrate clean
+.PHONY: help install test run migrate torture clean
 
 help:
 	@echo "make run      start the service with demo data on http://$(HOST):$(PORT)/"
 	@echo "make test     run the pgTAP and pytest suites against a throwaway PostgreSQL"
 	@echo "make migrate  apply migrations and functions to DATABASE_URL (or the embedded database)"
+	@echo "make torture  fault-injection workload and invariant checker (TORTURE_DURATION=180 seconds)"
 	@echo "make clean    remove .venv/ and the embedded database in .pgdata/"
 
 install:
@@ -29,6 +30,9 @@ migrate: install
 
 run: install
 	@scripts/with-db.sh embedded scripts/serve.sh
+
+torture: install
+	@$(PY) -m torture.runner --duration $${TORTURE_DURATION:-180}
 
 clean:
 	-@scripts/pg.sh stop .pgdata

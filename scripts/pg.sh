@@ -3,6 +3,7 @@
 #
 #   scripts/pg.sh start DATADIR [durable|throwaway]   initdb if needed, start, print the socket dir
 #   scripts/pg.sh stop DATADIR                        fast shutdown (no error when not running)
+#   scripts/pg.sh crash DATADIR                       immediate shutdown (no checkpoint)
 #   scripts/pg.sh status DATADIR                      exit 0 when the server runs
 #   scripts/pg.sh url DATADIR DBNAME                  print a libpq URL for DBNAME on that cluster
 #
@@ -84,6 +85,12 @@ stop)
     if [ -f "$datadir/PG_VERSION" ]; then
         as_owner "$bindir/pg_ctl" -D "$datadir" -m fast -w stop >/dev/null 2>&1 || true
     fi
+    ;;
+crash)
+    # Immediate shutdown: processes killed without a checkpoint, as in a power cut of the
+    # server process (recovery replays the WAL at the next start).
+    bindir=$(find_bindir)
+    as_owner "$bindir/pg_ctl" -D "$datadir" -m immediate -w stop >/dev/null 2>&1 || true
     ;;
 status)
     bindir=$(find_bindir)
