@@ -1,0 +1,107 @@
+-- Idempotency keys of booking.book_appointment(): a replay returns the first result with
+-- replayed = true and creates nothing; the same key with another request is BK002; keys
+-- live at least 24 hours and booking.purge_expired_idempotency_keys() removes expired ones.
+-- (Concurrent calls with one key need two sessions: pytest covers them.)
+BEGIN;
+SELECT plan(28);
+\ir fixtures.psql
+
+SELECT id AS first_id, version AS first_version, replayed AS first_replayed, created_at AS first_created
+FROM booking.book_appointment(p_barber_id => 9001, p_user_id => 1001, p_service => 'TAP Haircut',
+                              p_start => '2030-06-03 10:00Z', p_buffer_before => 5, p_buffer_after => 10,
+                              p_notes => 'Short on the sides', p_idempotency_key => 'key-1') \gset
+SELECT is(:'first_replayed'::boolean, false, 'the first call with a key is not a replay');
+SELECT is(:first_version, 1, 'and creates version 1');
+
+SELECT results_eq(
+    $$SELECT id, barber_id, user_id, service_name, start_time, duration_minutes, buffer_time_before,
+             buffer_time_after, status, notes, version, created_at, replayed
+        FROM booking.book_appointment(p_barber_id => 9001, p_user_id => 1001, p_service => 'TAP Haircut',
+                                      p_start => '2030-06-03 10:00Z', p_buffer_before => 5, p_buffer_after => 10,
+                                      p_notes => 'Short on the sides', p_idempotency_key => 'key-1')$$,
+    format($$VALUES (%s::bigint, 9001::bigint, 1001::bigint, 'TAP Haircut'::text, '2030-06-03 10:00Z'::timestamptz,
+                     30, 5, 10, 'scheduled'::text, 'Short on the sides'::text, 1, %L::timestamptz, true)$$,
+           :first_id, :'first_created'),
+    'the replay returns the first result, every column, with replayed = true');
+SELECT is((SELECT count(*)::int FROM booking.appointments WHERE barber_id = 9001), 1, 'the replay created nothing');
+SELECT is((SELECT count(*)::int FROM booking.idempotency_keys WHERE idempotency_key = 'key-1'), 1,
+          'the key is stored once');
+SELECT results_eq(
+    $$SELECT id, replayed FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-03 12:00+02',
+                                                        5, 10, 'Short on the sides', 'key-1')$$,
+    format('VALUES (%s::bigint, true)', :first_id),
+    'the same instant written with another offset, positionally, is the same request');
+SET LOCAL TimeZone = 'Pacific/Auckland';
+SELECT results_eq(
+    $$SELECT id, replayed FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-03 10:00Z',
+                                                        5, 10, 'Short on the sides', 'key-1')$$,
+    format('VALUES (%s::bigint, true)', :first_id),
+    'the session''s TimeZone does not change the request');
+RESET TimeZone;
+
+-- The same key with anything different is BK002, and creates nothing.
+SELECT throws_ok(format($$SELECT * FROM booking.book_appointment(%s, 'key-1')$$, args),
+                 'BK002', pg_temp.msg('BK002'),
+                 format('key-1 with %s is BK002', d))
+FROM (VALUES
+    ($$9001, 1001, 'TAP Haircut', '2030-06-03 11:00Z', 5, 10, 'Short on the sides'$$, 'another start'),
+    ($$9001, 1002, 'TAP Haircut', '2030-06-03 10:00Z', 5, 10, 'Short on the sides'$$, 'another user'),
+    ($$9001, 1001, 'TAP Shave', '2030-06-03 10:00Z', 5, 10, 'Short on the sides'$$, 'another service'),
+    ($$9001, 1001, 'TAP Haircut', '2030-06-03 10:00Z', 0, 10, 'Short on the sides'$$, 'another buffer before'),
+    ($$9001, 1001, 'TAP Haircut', '2030-06-03 10:00Z', 5, 10, NULL$$, 'no notes')
+) AS v(args, d);
+
+-- Without a key, or with another key, the same request is a new booking: here a conflict.
+SELECT throws_ok($$SELECT * FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-03 10:00Z', 5, 10, 'Short on the sides', 'key-2')$$,
+                 '23P01', 'This time slot conflicts with an existing appointment',
+                 'another key with the same request books again, and conflicts');
+SELECT results_eq(
+    $$SELECT replayed, start_time FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-03 14:00Z', p_idempotency_key => 'key-2')$$,
+    $$VALUES (false, '2030-06-03 14:00Z'::timestamptz)$$,
+    'a key whose first call failed was not kept: it books another request');
+
+-- The replay answers as the first call did, even after the appointment changed.
+SELECT lives_ok(format($$SELECT * FROM booking.cancel_appointment(%s, 1001)$$, :first_id), 'the first booking is cancelled');
+SELECT results_eq(
+    $$SELECT id, status, version, replayed FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-03 10:00Z',
+                                                                        5, 10, 'Short on the sides', 'key-1')$$,
+    format($$VALUES (%s::bigint, 'scheduled'::text, 1, true)$$, :first_id),
+    'a replay still returns the first result and books nothing');
+SELECT is((SELECT count(*)::int FROM booking.appointments WHERE status <> 'cancelled'), 1, 'nothing new was booked');
+
+-- Keys are kept at least 24 hours.
+SELECT ok((SELECT bool_and(expires_at >= now() + interval '24 hours') FROM booking.idempotency_keys),
+          'stored keys expire no sooner than 24 hours after their first use');
+SET LOCAL booking.idempotency_key_ttl = '1 hour';
+SELECT lives_ok($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-03 10:00Z', p_idempotency_key => 'key-3')$$,
+                'booking with booking.idempotency_key_ttl = 1 hour');
+SELECT is((SELECT expires_at FROM booking.idempotency_keys WHERE idempotency_key = 'key-3'), now() + interval '24 hours',
+          'a TTL below 24 hours is raised to 24 hours');
+SET LOCAL booking.idempotency_key_ttl = '48 hours';
+SELECT lives_ok($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-03 11:00Z', p_idempotency_key => 'key-4')$$,
+                'booking with booking.idempotency_key_ttl = 48 hours');
+SELECT is((SELECT expires_at FROM booking.idempotency_keys WHERE idempotency_key = 'key-4'), now() + interval '48 hours',
+          'a longer TTL is honoured');
+RESET booking.idempotency_key_ttl;
+
+-- Expired keys: purged, and reusable.
+SELECT is(booking.purge_expired_idempotency_keys(), 0::bigint, 'purging with no expired key deletes nothing');
+UPDATE booking.idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key IN ('key-2', 'key-3');
+SELECT is(booking.purge_expired_idempotency_keys(), 2::bigint, 'purging deletes the two expired keys');
+SELECT set_eq($$SELECT idempotency_key FROM booking.idempotency_keys$$, ARRAY['key-1', 'key-4'],
+              'and keeps the others');
+UPDATE booking.idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key = 'key-1';
+SELECT results_eq(
+    $$SELECT replayed, start_time FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-04 10:00Z', p_idempotency_key => 'key-1')$$,
+    $$VALUES (false, '2030-06-04 10:00Z'::timestamptz)$$,
+    'an expired key, even before it is purged, may be used for a new request');
+
+-- Key length.
+SELECT throws_ok($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-05 10:00Z', p_idempotency_key => '')$$,
+                 'BK008', pg_temp.msg('BK008'), 'an empty key is BK008');
+SELECT throws_ok(format($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-05 10:00Z', p_idempotency_key => %L)$$,
+                        repeat('k', 256)),
+                 'BK008', pg_temp.msg('BK008'), 'a key of 256 characters is BK008');
+
+SELECT * FROM finish();
+ROLLBACK;
