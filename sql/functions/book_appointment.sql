@@ -62,6 +62,10 @@ BEGIN
         PERFORM booking.raise_error('invalid_argument',
             'p_barber_id, p_user_id, p_service and p_start are required.');
     END IF;
+    IF NOT isfinite(p_start) OR p_start >= timestamptz '9999-12-31 00:00:00+00' THEN
+        PERFORM booking.raise_error('invalid_argument',
+            format('p_start must be a real instant before 9999-12-31 (got %s).', p_start));
+    END IF;
     IF p_buffer_before IS NULL OR p_buffer_before NOT BETWEEN 0 AND 1440
        OR p_buffer_after IS NULL OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
         PERFORM booking.raise_error('invalid_argument',

@@ -10,8 +10,10 @@ AS $$
 BEGIN
     IF p_value ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}(:?\d{2})?)$' THEN
         BEGIN
-            RETURN p_value::timestamptz;
-        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+            IF p_value::timestamptz < timestamptz '9999-12-31 00:00:00+00' THEN
+                RETURN p_value::timestamptz;
+            END IF;
+        EXCEPTION WHEN data_exception THEN   -- 22008 out of range, 22009 bad offset, 22007 ...
             NULL;
         END;
     END IF;

@@ -49,6 +49,7 @@ DECLARE
     v_local    timestamp;
     v_date     date;
     v_time     time;
+    v_previous_lock_timeout CONSTANT text := current_setting('lock_timeout');
 BEGIN
     IF p_appointment_id IS NULL OR p_user_id IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_appointment_id and p_user_id are required.');
@@ -78,6 +79,7 @@ BEGIN
                    p_appointment_id, booking.lock_timeout()),
             'Retry the request.');
     END;
+    PERFORM set_config('lock_timeout', v_previous_lock_timeout, true);
     v_actor := booking.actor_role(p_user_id, v_old.user_id, v_old.barber_id);
     IF v_old.id IS NULL OR v_actor IS NULL THEN
         PERFORM booking.raise_error('appointment_not_found',
@@ -138,7 +140,7 @@ BEGIN
             ELSE
                 v_time := v_local::time;
             END IF;
-        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+        EXCEPTION WHEN data_exception THEN
             PERFORM booking.raise_error('invalid_argument',
                 format('%s is not a real date and time.', concat_ws(' ', p_changes ->> 'booking_date', p_changes ->> 'booking_time')));
         END;

@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-TABLES = ("appointments", "idempotency_keys", "working_hours", "staff", "api_tokens", "barbers", "services")
+TABLES = ("appointments", "appointment_events", "idempotency_keys", "working_hours", "time_off", "staff",
+          "api_tokens", "barbers", "services")
 
 
 @pytest.fixture(scope="session")

@@ -176,8 +176,6 @@ async def test_invalid_lock_timeout_setting_is_reported_not_internal(database_ur
     assert await clean_db.fetchval("SELECT count(*) FROM booking.appointments") == 0
 
 
-@pytest.mark.xfail(strict=True, reason="update_appointment leaves lock_timeout set to booking.lock_timeout "
-                                       "for the rest of the caller's transaction (take_slot_locks restores it)")
 async def test_update_appointment_leaves_the_callers_lock_timeout_alone(database_url, clean_db, make_barber, make_service):
     barber = await make_barber()
     service = await make_service()

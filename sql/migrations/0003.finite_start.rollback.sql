@@ -1,0 +1,1 @@
+ALTER TABLE booking.appointments DROP CONSTRAINT appointments_start_finite;

@@ -1,0 +1,107 @@
+-- Every statement the Python service sends, by name (loaded by app/queries.py).
+-- Each block starts with `-- name: <name>`, then comment lines saying what it does, then
+-- the SQL. The business rules live in the functions these call; these only shape rows.
+-- Appointment rows come back with end_time and the local booking_date/booking_time in
+-- the barber's time zone (the zone conversion stays in SQL).
+
+-- name: configure_transaction
+-- Transaction-local settings the functions read: lock wait bound, application-side
+-- checks on/off, idempotency key lifetime. $1 lock_timeout text, $2 'on'|'off', $3 interval text.
+SELECT set_config('booking.lock_timeout', $1::text, true),
+       set_config('booking.application_checks', $2::text, true),
+       set_config('booking.idempotency_key_ttl', $3::text, true);
+
+-- name: create_booking
+-- Book: the local date and time are read in the barber's zone (booking.local_start) and
+-- booked in the same statement. The advisory-lock wait is read back for the metrics.
+-- $1 barber_id, $2 user_id, $3 service, $4 booking_date, $5 booking_time, $6 buffer
+-- before, $7 buffer after, $8 notes, $9 idempotency key.
+SELECT b.id, b.barber_id, b.user_id, b.service_name, b.start_time,
+       b.start_time + make_interval(mins => b.duration_minutes) AS end_time,
+       b.duration_minutes, b.buffer_time_before, b.buffer_time_after, b.status, b.notes,
+       b.version, b.created_at, b.updated_at,
+       (b.start_time AT TIME ZONE z.timezone)::date AS booking_date,
+       (b.start_time AT TIME ZONE z.timezone)::time AS booking_time,
+       z.timezone, b.replayed,
+       nullif(current_setting('booking.last_lock_wait_ms', true), '') AS lock_wait_ms
+FROM booking.book_appointment($1::bigint, $2::bigint, $3::text,
+                              booking.local_start($1::bigint, $4::date, $5::time),
+                              $6::int, $7::int, $8::text, $9::text) AS b
+LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = b.barber_id) AS z ON true;
+
+-- name: update_booking
+-- Change an appointment as user $2: $3 is the JSON object of changes (update_appointment
+-- refuses unknown keys and bad values), $4 the expected version or NULL.
+SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
+       a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
+       a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
+       a.version, a.created_at, a.updated_at,
+       (a.start_time AT TIME ZONE z.timezone)::date AS booking_date,
+       (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
+       z.timezone, false AS replayed,
+       nullif(current_setting('booking.last_lock_wait_ms', true), '') AS lock_wait_ms
+FROM booking.update_appointment($1::bigint, $2::bigint, $3::text::jsonb, $4::int) AS a
+LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
+
+-- name: cancel_booking
+-- Cancel appointment $1 as user $2, at expected version $3 (or NULL).
+SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
+       a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
+       a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
+       a.version, a.created_at, a.updated_at,
+       (a.start_time AT TIME ZONE z.timezone)::date AS booking_date,
+       (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
+       z.timezone, false AS replayed,
+       NULL::text AS lock_wait_ms
+FROM booking.cancel_appointment($1::bigint, $2::bigint, $3::int) AS a
+LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
+
+-- name: get_booking
+-- Appointment $1 as user $2 sees it; no row when absent or not visible (booking.actor_role).
+SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
+       a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
+       a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
+       a.version, a.created_at, a.updated_at,
+       (a.start_time AT TIME ZONE z.timezone)::date AS booking_date,
+       (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
+       z.timezone, false AS replayed
+FROM booking.get_appointment($1::bigint, $2::bigint) AS a
+LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
+
+-- name: authenticate_token
+-- The caller of a bearer token, from the SHA-256 of the token; no row when unknown,
+-- expired or revoked.
+SELECT t.user_id, t.role, t.barber_id FROM booking.authenticate_token($1::bytea) AS t;
+
+-- name: free_slots
+-- Free start times of barber $1 on local date $2 for service $3 with buffers $4/$5.
+SELECT s.start_time, s.end_time
+FROM booking.free_slots($1::bigint, $2::date, $3::text, $4::int, $5::int) AS s
+ORDER BY s.start_time;
+
+-- name: events_since
+-- The change feed of barber $1 after event id $2 (for Last-Event-ID replay).
+SELECT e.id, e.barber_id, e.appointment_id, e.kind, e.payload::text AS payload, e.created_at
+FROM booking.events_since($1::bigint, $2::bigint) AS e
+ORDER BY e.id;
+
+-- name: purge_idempotency_keys
+-- Delete idempotency keys past their expiry; returns how many.
+SELECT booking.purge_expired_idempotency_keys();
+
+-- name: health
+-- The database answers.
+SELECT 1;
+
+-- name: current_role
+-- Which role the pooled connection runs as.
+SELECT current_user::text;
+
+-- name: barber_exists
+-- One row when barber $1 exists (the events stream answers 404 otherwise).
+SELECT 1 FROM booking.barbers WHERE id = $1::bigint;
+
+-- name: latest_event_id
+-- The newest change-feed event id: where a stream without Last-Event-ID starts (needs
+-- SELECT on booking.appointment_events; without it the hub uses the newest id it heard).
+SELECT coalesce(max(id), 0) FROM booking.appointment_events;
