@@ -41,6 +41,19 @@ def cmd_token_revoke(args: argparse.Namespace) -> None:
         sys.exit("no live token matches")
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    _database_url()
+    from app.serve import main as serve
+
+    serve()
+
+
+def cmd_demo_data(args: argparse.Namespace) -> None:
+    from app.demo import main as demo
+
+    demo(_database_url())
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -60,6 +73,11 @@ def main(argv: list[str] | None = None) -> None:
     p = token.add_parser("revoke", help="revoke a token")
     p.add_argument("token")
     p.set_defaults(func=cmd_token_revoke)
+
+    p = sub.add_parser("serve", help="serve the HTTP API on HOST:PORT (environment: see app/config.py)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("demo-data", help="load demo barbers and services (idempotent) and print demo tokens")
+    p.set_defaults(func=cmd_demo_data)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -193,10 +193,13 @@ def from_postgres(exc: BaseException) -> BookingError | None:
     hint = getattr(exc, "hint", None)
     cls = ERROR_CLASSES.get(sqlstate)
     if cls is not None:
-        msg = getattr(exc, "message", None) or CATALOGUE[sqlstate]["message"]
-        if sqlstate == "23P01" and msg.startswith("conflicting key value"):
-            msg = CATALOGUE["23P01"]["message"]   # PostgreSQL's own wording from the constraint
-        return cls(msg, detail=detail, hint=hint)
+        # The catalogue's message always; PostgreSQL's own wording (the exclusion
+        # constraint's "conflicting key value ...", lock_timeout's "canceling statement
+        # ...") goes to the detail when there is no other.
+        own = getattr(exc, "message", None)
+        if not detail and own and own != CATALOGUE[sqlstate]["message"]:
+            detail = own
+        return cls(CATALOGUE[sqlstate]["message"], detail=detail, hint=hint)
     if sqlstate in _INPUT_MESSAGES or sqlstate.startswith("22"):
         message = _INPUT_MESSAGES.get(sqlstate, "Invalid input")
         return InvalidInputError(message, detail=detail or getattr(exc, "message", None), hint=hint,

@@ -46,7 +46,8 @@ GRANT EXECUTE ON FUNCTION
     booking.local_start(bigint, date, time),
     booking.purge_expired_idempotency_keys(),
     booking.free_slots(bigint, date, text, int, int, int),
-    booking.events_since(bigint, bigint)
+    booking.events_since(bigint, bigint),
+    booking.latest_event_id(bigint)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
 -- The generated column and CHECK constraints of the tables call these; a role that is ever

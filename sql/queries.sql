@@ -102,6 +102,5 @@ SELECT current_user::text;
 SELECT 1 FROM booking.barbers WHERE id = $1::bigint;
 
 -- name: latest_event_id
--- The newest change-feed event id: where a stream without Last-Event-ID starts (needs
--- SELECT on booking.appointment_events; without it the hub uses the newest id it heard).
-SELECT coalesce(max(id), 0) FROM booking.appointment_events;
+-- The barber's newest change-feed event id: where a stream without Last-Event-ID starts.
+SELECT booking.latest_event_id($1);

@@ -1,6 +1,9 @@
 -- booking.book_appointment(barber, user, service, start, buffers, notes, idempotency key)
 --   -> one row: the appointment's columns plus `replayed`
 --
+-- p_barber_id NULL books "any barber": booking.choose_barber() picks, by a documented fair
+-- rule and under the locks of every candidate, a barber who offers the service and is free.
+--
 -- Guarantees, in one call and one transaction:
 --   1. Idempotency: with p_idempotency_key, the first call records the request and its
 --      result; a later call with the same key and the same request returns that first
@@ -57,10 +60,10 @@ DECLARE
     v_duration int;
     v_timezone text;
     v_row      booking.appointments;
+    v_barber_id bigint := p_barber_id;
 BEGIN
-    IF p_barber_id IS NULL OR p_user_id IS NULL OR p_service IS NULL OR p_start IS NULL THEN
-        PERFORM booking.raise_error('invalid_argument',
-            'p_barber_id, p_user_id, p_service and p_start are required.');
+    IF p_user_id IS NULL OR p_service IS NULL OR p_start IS NULL THEN
+        PERFORM booking.raise_error('invalid_argument', 'p_user_id, p_service and p_start are required.');
     END IF;
     IF NOT isfinite(p_start) OR p_start >= timestamptz '9999-12-31 00:00:00+00' THEN
         PERFORM booking.raise_error('invalid_argument',
@@ -114,19 +117,23 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM booking.raise_error('service_not_found', format('No service is named %s.', quote_literal(p_service)));
     END IF;
-    SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
-    IF NOT FOUND THEN
-        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', p_barber_id));
-    END IF;
     IF p_start < now() THEN
         PERFORM booking.raise_error('start_in_past',
             format('%s is before the current time %s.', booking.rfc3339(p_start), booking.rfc3339(now())));
     END IF;
-    PERFORM booking.assert_barber_available(p_barber_id, v_timezone, p_start, v_duration);
+    IF v_barber_id IS NULL THEN
+        -- "Any barber": the fair choice, made under the locks of every candidate.
+        v_barber_id := booking.choose_barber(p_service, v_duration, p_start, p_buffer_before, p_buffer_after);
+    END IF;
+    SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_barber_id;
+    IF NOT FOUND THEN
+        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', v_barber_id));
+    END IF;
+    PERFORM booking.assert_barber_available(v_barber_id, v_timezone, p_start, v_duration);
 
     -- 3. Serialise with every booking that could overlap this one.
     IF booking.application_checks_enabled() THEN
-        PERFORM booking.take_slot_locks(ARRAY[p_barber_id],
+        PERFORM booking.take_slot_locks(ARRAY[v_barber_id],
             ARRAY[booking.blocked_interval(p_start, v_duration, p_buffer_before, p_buffer_after)]);
     END IF;
 
@@ -134,7 +141,7 @@ BEGIN
     INSERT INTO booking.appointments AS a
         (barber_id, user_id, service_name, start_time, duration_minutes,
          buffer_time_before, buffer_time_after, notes)
-    VALUES (p_barber_id, p_user_id, p_service, p_start, v_duration,
+    VALUES (v_barber_id, p_user_id, p_service, p_start, v_duration,
             p_buffer_before, p_buffer_after, p_notes)
     RETURNING a.* INTO v_row;
 

@@ -12,6 +12,7 @@
 --   * its blocked interval, buffers included, overlaps no active appointment's.
 -- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
 -- book_appointment() remains the judge.
+-- p_barber_id NULL: the union of the free starts of every barber who offers the service.
 -- Locks: none. Raises: BK003 barber_not_found, BK004 service_not_found, BK008 invalid_argument.
 CREATE OR REPLACE FUNCTION booking.free_slots(
     p_barber_id     bigint,
@@ -34,6 +35,20 @@ BEGIN
        OR p_buffer_after IS NULL OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
         PERFORM booking.raise_error('invalid_argument',
             'A date, buffers of 0 to 1440 minutes and a grid step of 1 to 1440 minutes are required.');
+    END IF;
+    IF p_barber_id IS NULL THEN
+        -- "Any barber": a start is free when at least one barber who offers the service is
+        -- free then, which is exactly when an "any barber" booking succeeds.
+        IF NOT EXISTS (SELECT 1 FROM booking.services s WHERE s.name = p_service) THEN
+            PERFORM booking.raise_error('service_not_found', format('No service is named %s.', quote_literal(coalesce(p_service, 'NULL'))));
+        END IF;
+        RETURN QUERY
+            SELECT DISTINCT f.start_time, f.end_time
+              FROM unnest(booking.candidate_barbers(p_service)) AS c(id)
+             CROSS JOIN LATERAL booking.free_slots(c.id, p_date, p_service, p_buffer_before, p_buffer_after,
+                                                   p_step_minutes) f
+             ORDER BY f.start_time;
+        RETURN;
     END IF;
     SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
     IF NOT FOUND THEN

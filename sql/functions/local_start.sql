@@ -1,6 +1,8 @@
 -- booking.local_start(barber, local date, local time) -> timestamptz
 -- Reads a booking's local date and time in the barber's time zone (see local_to_utc()
 -- for the daylight-saving rules). The HTTP service sends booking_date/booking_time here.
+-- With p_barber_id NULL ("any barber") the zone is the one all barbers share; when they
+-- are in several zones a local time is ambiguous and BK008 asks for a barber.
 -- Locks: none. Raises: BK003 barber_not_found, BK007 nonexistent_local_time,
 -- BK008 invalid_argument.
 CREATE OR REPLACE FUNCTION booking.local_start(p_barber_id bigint, p_date date, p_time time)
@@ -10,13 +12,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_timezone text;
+    v_zones    bigint;
 BEGIN
     IF p_date IS NULL OR p_time IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'A booking date and time are required.');
     END IF;
-    SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
-    IF NOT FOUND THEN
-        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', coalesce(p_barber_id::text, 'NULL')));
+    IF p_barber_id IS NULL THEN
+        -- "Any barber": the shop's time zone, which all barbers must share.
+        SELECT min(b.timezone), count(DISTINCT b.timezone) INTO v_timezone, v_zones FROM booking.barbers b;
+        IF v_zones = 0 THEN
+            PERFORM booking.raise_error('barber_not_found', 'There are no barbers.');
+        ELSIF v_zones > 1 THEN
+            PERFORM booking.raise_error('invalid_argument',
+                'The barbers work in several time zones, so a local time needs a barber; choose one.');
+        END IF;
+    ELSE
+        SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
+        IF NOT FOUND THEN
+            PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', p_barber_id));
+        END IF;
     END IF;
     RETURN booking.local_to_utc(p_date + p_time, v_timezone);
 END

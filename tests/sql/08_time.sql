@@ -50,7 +50,8 @@ FROM (VALUES
 SELECT throws_ok(sql, code, NULL, d)
 FROM (VALUES
     ($$SELECT booking.local_start(8999999, '2030-06-03', '10:00')$$, 'BK003', 'an unknown barber is BK003'),
-    ($$SELECT booking.local_start(NULL, '2030-06-03', '10:00')$$, 'BK003', 'a NULL barber is BK003'),
+    ($$SELECT booking.local_start(NULL, '2030-06-03', '10:00')$$, 'BK008',
+     'any barber (NULL) while barbers work in several time zones is BK008'),
     ($$SELECT booking.local_start(9001, NULL, '10:00')$$, 'BK008', 'a NULL date is BK008'),
     ($$SELECT booking.local_start(9001, '2030-06-03', NULL)$$, 'BK008', 'a NULL time is BK008')
 ) AS v(sql, code, d);

@@ -1,0 +1,557 @@
+"""The HTTP API (contract section 3): a Litestar app, thin over app.booking and the SQL.
+
+    from app.http import create_app
+    app = create_app(Settings.from_env())
+
+Routes
+    POST  /appointments                     201 + Location + ETag; Idempotency-Key optional
+    GET   /appointments/{id}                200 + ETag; 404 when absent or not the caller's
+    PATCH /appointments/{id}                200 + ETag; If-Match optional (412 when stale)
+    POST  /appointments/{id}/cancel         200 + ETag; If-Match optional
+    GET   /barbers/{id}/availability        ?date=YYYY-MM-DD&service=NAME
+                                            [&buffer_time_before=N&buffer_time_after=N]
+    GET   /barbers/{id}/events              text/event-stream; Last-Event-ID replays
+    GET   /health                           200 / 503 (open)
+    GET   /metrics                          Prometheus text (open)
+    GET   /schema, /schema/openapi.json     OpenAPI (open)
+
+Rules of this layer (the booking rules are the database's):
+- Authorization: Bearer <token>; its SHA-256 goes to booking.authenticate_token(). The
+  caller's user id is p_user_id of every call, so visibility and permissions are decided
+  by the SQL functions (booking.actor_role).
+- Errors are RFC 9457 problems (application/problem+json) with type, title, status,
+  detail and `code`: the SQLSTATE for engine errors (23P01, BK001, ...), or a slug:
+  unauthorized, invalid_json, validation_error, not_found, invalid_if_match,
+  method_not_allowed, database_unavailable, internal_error.
+- Idempotency-Key (1-200 printable ASCII characters) is scoped to the caller
+  ("user:<id>:<key>"), so two users never collide. A replay answers as the first request
+  did (status, body, Location, ETag) plus `Idempotent-Replayed: true`.
+- If-Match: `"<version>"` (or W/"<version>") checks the version; `*` or no header applies
+  to the current version. Anything else is 400 invalid_if_match.
+- ETag is `"<version>"`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+import time as _time
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, time, timezone
+from typing import Any, AsyncIterator
+
+import asyncpg
+from litestar import Litestar, Request, Response, get, patch, post
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Stream
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import booking, metrics
+from app import db as dbmod
+from app.config import Settings
+from app.errors import BookingError, ValidationError, from_postgres
+from app.events import CLOSE, RESYNC, EventHub
+from app.queries import QUERIES
+
+log = logging.getLogger("booking.http")
+
+PROBLEM = "application/problem+json"
+PROBLEM_BASE = "https://booking.example/problems/"
+INT64_MAX = 2**63 - 1
+MAX_LAST_EVENT_ID = INT64_MAX
+SSE_KEEPALIVE_SECONDS = 15.0
+CREATE_FIELDS = {"barber_id", "service", "booking_date", "booking_time", "buffer_time_before",
+                 "buffer_time_after", "notes"}
+_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+_IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+
+
+# --- problems --------------------------------------------------------------------------
+
+class ProblemError(Exception):
+    """An HTTP-layer problem (not from the engine)."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(detail or title)
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(status: int, code: str, title: str, detail: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body = {"type": PROBLEM_BASE + code.lower(), "title": title, "status": status,
+            "detail": detail or title, "code": code}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(content=_dumps(body), status_code=status, media_type=PROBLEM, headers=headers or {})
+
+
+def _booking_error_response(exc: BookingError) -> Response:
+    headers = {}
+    if exc.http_status == 503:
+        headers["Retry-After"] = "1"
+    extra = dict(exc.extra())
+    if exc.hint:
+        extra["hint"] = exc.hint
+    extra.setdefault("name", exc.name)
+    return problem_response(exc.http_status, exc.code, exc.message, exc.detail, headers, **extra)
+
+
+def _is_db_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.ConnectionDoesNotExistError,
+                        asyncpg.CannotConnectNowError, OSError, asyncio.TimeoutError)):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    return sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")
+
+
+def exception_to_response(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ProblemError):
+        return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+    if isinstance(exc, BookingError):
+        return _booking_error_response(exc)
+    if isinstance(exc, asyncpg.PostgresError) and (mapped := from_postgres(exc)) is not None:
+        return _booking_error_response(mapped)
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+                429: "too_many_requests"}.get(status, "http_error" if status < 500 else "internal_error")
+        title = {404: "Not found", 405: "Method not allowed"}.get(status, exc.detail or "Error")
+        headers = dict(exc.headers or {})
+        return problem_response(status, code, title, exc.detail, headers)
+    if _is_db_unavailable(exc):
+        log.warning("database unavailable: %r", exc)
+        return problem_response(503, "database_unavailable", "The database is not available",
+                                "The booking database did not answer; try again shortly.",
+                                {"Retry-After": "2"})
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "internal_error", "Internal server error",
+                            "The service failed; the error is logged.")
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def rfc3339(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+def appointment_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "barber_id": row["barber_id"], "user_id": row["user_id"],
+        "service": row["service_name"],
+        "booking_date": row["booking_date"].isoformat(), "booking_time": _hhmm(row["booking_time"]),
+        "timezone": row["timezone"],
+        "start_time": rfc3339(row["start_time"]), "end_time": rfc3339(row["end_time"]),
+        "duration_minutes": row["duration_minutes"],
+        "buffer_time_before": row["buffer_time_before"], "buffer_time_after": row["buffer_time_after"],
+        "status": row["status"], "notes": row["notes"], "version": row["version"],
+        "created_at": rfc3339(row["created_at"]), "updated_at": rfc3339(row["updated_at"]),
+    }
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def appointment_response(row: dict[str, Any], status: int = 200, extra_headers: dict | None = None) -> Response:
+    headers = {"ETag": etag(row["version"]), "Cache-Control": "no-store"}
+    headers.update(extra_headers or {})
+    return Response(content=_dumps(appointment_json(row)), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        raise ProblemError(400, "invalid_json", "Malformed JSON", "The request body is empty; send a JSON object.")
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:
+        raise ProblemError(400, "invalid_json", "Malformed JSON", f"The request body is not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ProblemError(422, "validation_error", "Invalid request",
+                           f"The request body must be a JSON object, not {type(data).__name__}.", field="body")
+    return data
+
+
+def parse_path_id(value: str, what: str) -> int:
+    """A path id; one that cannot exist (not a positive 64-bit number) is simply not found."""
+    if not value.isascii() or not value.isdigit() or len(value) > 19 or int(value) > INT64_MAX or int(value) < 1:
+        raise ProblemError(404, "not_found", f"{what} not found", f"There is no {what.lower()} {value[:40]!r}.")
+    return int(value)
+
+
+def parse_if_match(request: Request) -> int | None:
+    value = request.headers.get("if-match")
+    if value is None or value.strip() == "*":
+        return None
+    m = _IF_MATCH_RE.match(value)
+    if not m:
+        raise ProblemError(400, "invalid_if_match", "Malformed If-Match",
+                           f'If-Match must be one entity tag such as "3" (got {value[:60]!r}).',
+                           field="If-Match")
+    return int(m.group(1))
+
+
+def _db_call_errors(exc: asyncpg.PostgresError) -> Exception:
+    mapped = from_postgres(exc)
+    return mapped if mapped is not None else exc
+
+
+async def fetch(request: Request, name: str, *args: Any) -> list[asyncpg.Record]:
+    """One named statement on the pool, engine errors mapped to BookingError."""
+    try:
+        return await request.app.state.pool.fetch(QUERIES[name], *args)
+    except asyncpg.PostgresError as e:
+        raise _db_call_errors(e) from e
+
+
+# --- authentication --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: int
+    role: str
+    barber_id: int | None
+
+
+def _unauthorized(detail: str, error: str | None = None) -> ProblemError:
+    challenge = 'Bearer realm="booking"' + (f', error="{error}"' if error else "")
+    return ProblemError(401, "unauthorized", "Unauthorized", detail, {"WWW-Authenticate": challenge})
+
+
+async def authenticate(request: Request) -> Caller:
+    header = request.headers.get("authorization")
+    if not header:
+        raise _unauthorized("Send Authorization: Bearer <token>.")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("The Authorization header must be: Bearer <token>.", "invalid_request")
+    rows = await fetch(request, "authenticate_token", hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest())
+    if not rows:
+        raise _unauthorized("The token is unknown, expired or revoked.", "invalid_token")
+    row = rows[0]
+    return Caller(row["user_id"], row["role"], row["barber_id"])
+
+
+# --- appointments ----------------------------------------------------------------------
+
+@post("/appointments", status_code=201, summary="Book an appointment")
+async def create_appointment(request: Request) -> Response:
+    caller = await authenticate(request)
+    data = await read_json_object(request)
+    unknown = sorted(set(data) - CREATE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown field {unknown[0]!r}; the fields are {', '.join(sorted(CREATE_FIELDS))}.",
+                              field=unknown[0])
+    for required in ("barber_id", "service", "booking_date", "booking_time"):
+        if required not in data or data[required] is None:
+            raise ValidationError(f"{required} is required.", field=required)
+    key = request.headers.get("idempotency-key")
+    scoped_key = None
+    if key is not None:
+        if not _IDEMPOTENCY_KEY_RE.match(key):
+            raise ValidationError("Idempotency-Key must be 1 to 200 printable ASCII characters without spaces.",
+                                  field="Idempotency-Key")
+        scoped_key = f"user:{caller.user_id}:{key}"
+    if "buffer_time_before" in data and data["buffer_time_before"] is None:
+        data["buffer_time_before"] = 0
+    if "buffer_time_after" in data and data["buffer_time_after"] is None:
+        data["buffer_time_after"] = 0
+    for name in ("booking_date", "booking_time"):   # JSON strings only (the API takes objects too)
+        if not isinstance(data[name], str):
+            raise ValidationError(f"{name} must be a string.", field=name)
+    row = await booking.create_booking(
+        request.app.state.pool, user_id=caller.user_id, booking_date=data["booking_date"],
+        booking_time=data["booking_time"], service=data["service"], barber_id=data["barber_id"],
+        buffer_time_before=data.get("buffer_time_before", 0), buffer_time_after=data.get("buffer_time_after", 0),
+        notes=data.get("notes"), idempotency_key=scoped_key,
+    )
+    headers = {"Location": f"/appointments/{row['id']}"}
+    if key is not None and row["replayed"]:
+        headers["Idempotent-Replayed"] = "true"
+    return appointment_response(row, 201, headers)
+
+
+@get("/appointments/{appointment_id:str}", summary="Read an appointment")
+async def read_appointment(request: Request) -> Response:
+    caller = await authenticate(request)
+    appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
+    rows = await fetch(request, "get_booking", appt_id, caller.user_id)
+    if not rows:
+        raise ProblemError(404, "not_found", "Appointment not found",
+                           f"No appointment {appt_id} is visible to you.")
+    return appointment_response(dict(rows[0]))
+
+
+@patch("/appointments/{appointment_id:str}", summary="Change an appointment")
+async def change_appointment(request: Request) -> Response:
+    caller = await authenticate(request)
+    appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
+    expected = parse_if_match(request)
+    data = await read_json_object(request)
+    row = await booking.update_booking(request.app.state.pool, appt_id, caller.user_id, data, expected)
+    return appointment_response(row)
+
+
+@post("/appointments/{appointment_id:str}/cancel", status_code=200, summary="Cancel an appointment")
+async def cancel_appointment(request: Request) -> Response:
+    caller = await authenticate(request)
+    appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
+    expected = parse_if_match(request)
+    row = await booking.cancel_booking(request.app.state.pool, appt_id, caller.user_id, expected)
+    return appointment_response(row)
+
+
+# --- barbers ---------------------------------------------------------------------------
+
+def _query_int(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    if not re.fullmatch(r"-?\d{1,10}", value):
+        raise ValidationError(f"{name} must be a whole number (got {value[:40]!r}).", field=name)
+    return booking.parse_int(int(value), name, minimum=-(2**31), maximum=2**31 - 1)
+
+
+@get("/barbers/{barber_id:str}/availability", summary="Free start times of a barber on a day")
+async def availability(request: Request) -> Response:
+    await authenticate(request)
+    bid = parse_path_id(request.path_params["barber_id"], "Barber")
+    params = request.query_params
+    if "date" not in params:
+        raise ValidationError("date is required (YYYY-MM-DD, the barber's local date).", field="date")
+    if "service" not in params:
+        raise ValidationError("service is required (a service name).", field="service")
+    day = booking.parse_date(params.get("date"), "date")
+    service = booking.parse_text(params.get("service"), "service")
+    rows = await fetch(request, "free_slots", bid, day, service,
+                       _query_int(request, "buffer_time_before", 0), _query_int(request, "buffer_time_after", 0))
+    body = {"barber_id": bid, "date": day.isoformat(), "service": service,
+            "slots": [{"start": rfc3339(r["start_time"]), "end": rfc3339(r["end_time"])} for r in rows]}
+    return Response(content=_dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event['id']}\nevent: {event['kind']}\ndata: {data}\n\n".encode("utf-8")
+
+
+def _event_from_row(row: asyncpg.Record) -> dict[str, Any]:
+    return {"id": row["id"], "barber_id": row["barber_id"], "appointment_id": row["appointment_id"],
+            "kind": row["kind"], "payload": json.loads(row["payload"]), "created_at": rfc3339(row["created_at"])}
+
+
+def _event_from_notify(event: dict[str, Any]) -> dict[str, Any]:
+    created = event.get("created_at")
+    with suppress(TypeError, ValueError):
+        created = rfc3339(datetime.fromisoformat(created))
+    return {"id": event["id"], "barber_id": event["barber_id"], "appointment_id": event["appointment_id"],
+            "kind": event["kind"], "payload": event["payload"], "created_at": created}
+
+
+@get("/barbers/{barber_id:str}/events", summary="Server-Sent Events: the barber's bookings, changes, cancellations")
+async def barber_events(request: Request) -> Stream:
+    await authenticate(request)
+    bid = parse_path_id(request.path_params["barber_id"], "Barber")
+    if not await fetch(request, "barber_exists", bid):
+        raise ProblemError(404, "BK003", "Barber not found", f"No barber has id {bid}.")
+    last = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    after: int | None = None
+    if last is not None and last.strip() != "":
+        if not re.fullmatch(r"\d{1,19}", last.strip()) or int(last) > MAX_LAST_EVENT_ID:
+            raise ValidationError(f"Last-Event-ID must be an event id (got {last[:40]!r}).", field="Last-Event-ID")
+        after = int(last)
+    hub: EventHub = request.app.state.events
+    pool: asyncpg.Pool = request.app.state.pool
+    sub = hub.subscribe(bid)     # before the replay, so nothing falls between the two
+
+    # Without Last-Event-ID the stream starts now: from the barber's newest event, which is
+    # also where a resynchronisation after a lost LISTEN connection replays from.
+    start_from = after if after is not None else await pool.fetchval(QUERIES["latest_event_id"], bid)
+
+    async def stream() -> AsyncIterator[bytes]:
+        seen: set[int] = set()
+        high = start_from
+
+        async def replay(since: int) -> list[bytes]:
+            out = []
+            while True:      # events_since() answers in pages of at most 1000
+                rows = await pool.fetch(QUERIES["events_since"], bid, since)
+                for row in rows:
+                    if row["id"] not in seen:
+                        seen.add(row["id"])
+                        out.append(_sse(_event_from_row(row)))
+                if len(rows) < 1000:
+                    return out
+                since = rows[-1]["id"]
+
+        try:
+            yield b": connected\nretry: 2000\n\n"
+            if after is not None:
+                for chunk in await replay(after):
+                    yield chunk
+                if seen:
+                    high = max(high, max(seen))
+            while True:
+                try:
+                    item = await asyncio.wait_for(sub.queue.get(), timeout=SSE_KEEPALIVE_SECONDS)
+                except asyncio.TimeoutError:
+                    yield b": keepalive\n\n"
+                    continue
+                if item is CLOSE:
+                    return
+                if item is RESYNC:
+                    sub.overflowed = False
+                    for chunk in await replay(high):
+                        yield chunk
+                    if seen:
+                        high = max(high, max(seen))
+                    continue
+                event = _event_from_notify(item)
+                if event["id"] in seen:
+                    continue
+                seen.add(event["id"])
+                high = max(high, event["id"])
+                yield _sse(event)
+                if len(seen) > 10000:             # bound memory: keep the recent ids
+                    seen.difference_update(sorted(seen)[:5000])
+        finally:
+            hub.unsubscribe(sub)
+
+    return Stream(stream(), media_type="text/event-stream",
+                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# --- operations ------------------------------------------------------------------------
+
+@get("/health", summary="200 when the database answers, 503 otherwise")
+async def health(request: Request) -> Response:
+    timeout = request.app.state.settings.health_timeout
+    try:
+        await asyncio.wait_for(request.app.state.pool.fetchval(QUERIES["health"]), timeout=timeout)
+    except Exception as e:  # any failure to answer is "unavailable"
+        log.warning("health check failed: %r", e)
+        return problem_response(503, "database_unavailable", "The database is not available",
+                                f"SELECT 1 did not answer within {timeout:g} s ({type(e).__name__}).",
+                                {"Retry-After": "5", "Cache-Control": "no-store"})
+    return Response(content=_dumps({"status": "ok", "database": "ok"}), media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+@get("/metrics", summary="Prometheus metrics")
+async def prometheus_metrics() -> Response:
+    body, content_type = metrics.render()
+    return Response(content=body, media_type=content_type)
+
+
+def latency_middleware(app: ASGIApp) -> ASGIApp:
+    """http_request_duration_seconds by method, route template and status."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = _time.perf_counter()
+        state = {"status": 500, "recorded": False}
+
+        def record(code: int) -> None:
+            if not state["recorded"]:
+                state["recorded"] = True
+                metrics.REQUEST_LATENCY.labels(scope["method"], scope.get("path_template", "unmatched"),
+                                               str(code)).observe(_time.perf_counter() - started)
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                # A stream (SSE) is measured to its first byte, not its whole life.
+                if dict(message.get("headers") or []).get(b"content-type", b"").startswith(b"text/event-stream"):
+                    record(message["status"])
+            await send(message)
+
+        try:
+            await app(scope, receive, capture)
+        except Exception as exc:
+            code = getattr(exc, "status", None) or getattr(exc, "http_status", None) or getattr(exc, "status_code", 500)
+            record(code if isinstance(code, int) else 500)
+            raise
+        record(state["status"])
+
+    return middleware
+
+
+# --- the app ---------------------------------------------------------------------------
+
+async def _purge_loop(app: Litestar) -> None:
+    interval = app.state.settings.purge_interval
+    while True:
+        try:
+            deleted = await app.state.pool.fetchval(QUERIES["purge_idempotency_keys"])
+            log.info("purged %s expired idempotency key(s)", deleted)
+        except Exception as e:   # the next round tries again
+            log.warning("purging idempotency keys failed: %r", e)
+        await asyncio.sleep(interval)
+
+
+async def _create_pool(settings: Settings) -> asyncpg.Pool:
+    try:
+        return await dbmod.create_pool(settings)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError) as e:
+        # Start anyway: /health says 503 until the database answers, requests get 503.
+        log.error("database not reachable at startup (%r); connecting on demand", e)
+        return await dbmod.create_pool(dataclasses.replace(settings, db_pool_min=0))
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        booking.configure_booking_service(settings.enable_double_booking_prevention, **settings.tuning)
+        app.state.settings = settings
+        app.state.pool = await _create_pool(settings)
+        app.state.events = EventHub(settings)
+        await app.state.events.start()
+        purge = asyncio.create_task(_purge_loop(app)) if settings.purge_interval > 0 else None
+        try:
+            yield
+        finally:
+            if purge is not None:
+                purge.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await purge
+            await app.state.events.stop()
+            with suppress(Exception):
+                await asyncio.wait_for(app.state.pool.close(), timeout=5)
+
+    return Litestar(
+        route_handlers=[create_appointment, read_appointment, change_appointment, cancel_appointment,
+                        availability, barber_events, health, prometheus_metrics],
+        lifespan=[lifespan],
+        exception_handlers={Exception: exception_to_response},
+        middleware=[latency_middleware],
+        openapi_config=OpenAPIConfig(title="Barbershop booking", version="1.0.0", path="/schema"),
+        request_max_body_size=1024 * 1024,
+        debug=False,
+    )

@@ -1,0 +1,66 @@
+"""Prometheus metrics of the booking service (the default prometheus_client registry).
+
+| metric                                       | type      | labels                    |
+|----------------------------------------------|-----------|---------------------------|
+| booking_attempts_total                       | counter   | operation                 |
+| booking_outcomes_total                       | counter   | operation, outcome        |
+| booking_retries_total                        | counter   | operation, reason         |
+| booking_lock_wait_seconds                    | histogram | operation                 |
+| booking_constraint_violations_total          | counter   | source (trigger/constraint)|
+| booking_idempotency_total                    | counter   | result (replay/miss)      |
+| http_request_duration_seconds                | histogram | method, route, status     |
+| booking_event_subscribers                    | gauge     |                           |
+
+operation is create, update or cancel; outcome is success, replayed, or the error's name
+from the catalogue (slot_conflict, version_mismatch, lock_timeout, ...). The conflict rate
+is rate(booking_outcomes_total{outcome="slot_conflict"}) / rate(booking_attempts_total).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+BOOKING_ATTEMPTS = Counter("booking_attempts", "Booking operations attempted (retries not counted)",
+                           ["operation"])
+BOOKING_OUTCOMES = Counter("booking_outcomes", "Booking operations by outcome", ["operation", "outcome"])
+BOOKING_RETRIES = Counter("booking_retries", "Retries after a transient failure", ["operation", "reason"])
+LOCK_WAIT = Histogram("booking_lock_wait_seconds", "Time waited for the barber's advisory slot lock",
+                      ["operation"],
+                      buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+CONSTRAINT_VIOLATIONS = Counter("booking_constraint_violations",
+                                "Overlaps refused by the database (23P01), by the layer that refused",
+                                ["source"])
+IDEMPOTENCY = Counter("booking_idempotency", "Requests with an idempotency key: replayed or new",
+                      ["result"])
+REQUEST_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency by route",
+                            ["method", "route", "status"])
+EVENT_SUBSCRIBERS = Gauge("booking_event_subscribers", "Open /barbers/{id}/events streams")
+
+METRIC_NAMES = ("booking_attempts_total", "booking_outcomes_total", "booking_retries_total",
+                "booking_lock_wait_seconds", "booking_constraint_violations_total",
+                "booking_idempotency_total", "http_request_duration_seconds")
+
+
+def render() -> tuple[bytes, str]:
+    """The metrics in Prometheus text format, and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def _touch_known_series() -> None:
+    """Create the usual label sets at 0, so every metric name is scraped from the start."""
+    for op in ("create", "update", "cancel"):
+        BOOKING_ATTEMPTS.labels(op)
+        for outcome in ("success", "slot_conflict", "version_mismatch", "lock_timeout"):
+            BOOKING_OUTCOMES.labels(op, outcome)
+        for reason in ("serialization_failure", "deadlock_detected", "connection_lost"):
+            BOOKING_RETRIES.labels(op, reason)
+    BOOKING_OUTCOMES.labels("create", "replayed")
+    for op in ("create", "update"):
+        LOCK_WAIT.labels(op)
+    for source in ("trigger", "constraint"):
+        CONSTRAINT_VIOLATIONS.labels(source)
+    for result in ("replay", "miss"):
+        IDEMPOTENCY.labels(result)
+
+
+_touch_known_series()

@@ -1,0 +1,195 @@
+"""Health, metrics, OpenAPI, lock timeout and availability, through the real app."""
+
+from __future__ import annotations
+
+from httpfixtures import *  # noqa: F403  (the fixtures: see httpfixtures.py)
+
+import asyncio
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.http import create_app
+from app.metrics import METRIC_NAMES
+from apprunner import running
+
+ROOT = Path(__file__).resolve().parents[3]
+PROBLEM = "application/problem+json"
+
+
+def utc(day, hhmm, tz="Europe/London"):
+    h, m = map(int, hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, h, m, tzinfo=ZoneInfo(tz)).astimezone(
+        timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def client_for(app):
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://booking.test")
+
+
+async def test_health_ok_and_open(client):
+    r = await client.get("/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+async def test_the_app_runs_as_booking_app(http_app):
+    from app.queries import QUERIES
+    assert await http_app.state.pool.fetchval(QUERIES["current_role"]) == "booking_app"
+
+
+async def test_openapi_schema_is_open(client):
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for p in ("/appointments", "/appointments/{appointment_id}", "/appointments/{appointment_id}/cancel",
+              "/barbers/{barber_id}/availability", "/barbers/{barber_id}/events", "/health", "/metrics"):
+        assert p in paths, sorted(paths)
+
+
+async def test_metrics_names_and_counts(client, shop):
+    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    b = {"barber_id": shop.other_barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"}
+    assert (await client.post("/appointments", json=b, headers=shop.client)).status_code == 201
+    assert (await client.post("/appointments", json=b, headers=shop.client2)).status_code == 409
+    r = await client.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    for name in METRIC_NAMES:
+        assert name in text, name
+    assert 'booking_outcomes_total{operation="create",outcome="slot_conflict"}' in text
+    assert 'booking_constraint_violations_total{source="trigger"}' in text
+    assert 'booking_lock_wait_seconds_count{operation="create"}' in text
+    assert 'http_request_duration_seconds_count{method="POST",route="/appointments",status="409"}' in text
+    assert 'booking_idempotency_total{result="replay"}' in text
+    assert 'booking_retries_total{operation="create",reason="serialization_failure"}' in text
+
+
+async def test_demo_data_is_idempotent_and_its_tokens_work(client, clean_db, database_url, capsys):
+    from app import demo
+
+    await asyncio.to_thread(demo.main, database_url)
+    await asyncio.to_thread(demo.main, database_url)
+    counts = await clean_db.fetchrow(
+        "SELECT (SELECT count(*) FROM booking.barbers) AS b, (SELECT count(*) FROM booking.services) AS s,"
+        " (SELECT count(*) FROM booking.working_hours) AS h")
+    assert tuple(counts) == (3, 4, 18)
+    assert set(await clean_db.fetchval("SELECT array_agg(timezone) FROM booking.barbers")) == {
+        "Europe/London", "America/New_York", "UTC"}
+    lines = capsys.readouterr().out.splitlines()[-6:]
+    assert [l.split()[0] for l in lines[0::2]] == ["client", "barber", "admin"]
+    for token in lines[1::2]:
+        r = await client.get("/appointments/1", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 404, r.text          # authenticated; nothing booked yet
+
+
+async def test_lock_timeout_is_503_with_retry_after(database_url, clean_db, shop):
+    app = create_app(Settings.from_env(database_url=database_url, purge_interval=0,
+                                       tuning={"advisory_lock_timeout": 0.2, "max_retry_attempts": 3,
+                                               "initial_retry_delay": 0.1, "max_retry_delay": 1.0,
+                                               "backoff_factor": 2.0, "idempotency_key_ttl_hours": 24}))
+    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    async with running(app), client_for(app) as c, clean_db.acquire() as holder:
+        tx = holder.transaction()
+        await tx.start()
+        try:
+            start = await holder.fetchval("SELECT booking.local_start($1, $2, '15:00')", shop.other_barber, day)
+            await holder.fetchrow("SELECT * FROM booking.book_appointment($1, 9, 'Haircut', $2)",
+                                  shop.other_barber, start)
+            r = await c.post("/appointments", json={"barber_id": shop.other_barber, "service": "Haircut",
+                                                    "booking_date": day.isoformat(), "booking_time": "10:00"},
+                             headers=shop.client)
+        finally:
+            await tx.rollback()
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    assert r.json()["code"] == "55P03" and int(r.headers["retry-after"]) >= 1
+
+
+async def test_health_503_when_nothing_listens(tmp_path):
+    app = create_app(Settings.from_env(database_url=f"postgresql://postgres@/booking?host={tmp_path}&port=5432",
+                                       purge_interval=0, health_timeout=1.0))
+    async with running(app), client_for(app) as c:
+        r = await c.get("/health")
+        assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
+        assert r.headers["content-type"].startswith(PROBLEM) and "retry-after" in r.headers
+        # A request that needs the database is a 503 too, never a 500.
+        r = await c.get("/appointments/1", headers={"Authorization": "Bearer whatever"})
+        assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
+
+
+@pytest.fixture
+def second_cluster():
+    """A throwaway PostgreSQL of its own, so the test can stop it."""
+    work = Path(tempfile.mkdtemp(prefix="bk-health-", dir="/tmp"))
+    work.chmod(0o755)
+    data = work / "data"
+    pg = str(ROOT / "scripts" / "pg.sh")
+    subprocess.run([pg, "start", str(data), "throwaway"], check=True, capture_output=True)
+    url = subprocess.run([pg, "url", str(data), "postgres"], check=True, capture_output=True, text=True).stdout.strip()
+    try:
+        yield url, (lambda: subprocess.run([pg, "stop", str(data)], check=True, capture_output=True))
+    finally:
+        subprocess.run([pg, "stop", str(data)], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def test_health_503_after_the_database_stops(second_cluster):
+    url, stop = second_cluster
+    app = create_app(Settings.from_env(database_url=url, db_role="", purge_interval=0, health_timeout=1.0))
+    async with running(app), client_for(app) as c:
+        assert (await c.get("/health")).status_code == 200
+        await asyncio.to_thread(stop)
+        r = await c.get("/health")
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "database_unavailable"
+
+
+async def test_availability_lists_free_slots_and_excludes_booked(client, shop):
+    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    url = f"/barbers/{shop.barber}/availability?date={day}&service=Haircut"
+    r = await client.get(url, headers=shop.client)
+    assert r.status_code == 200, r.text
+    slots = r.json()["slots"]
+    starts = [s["start"] for s in slots]
+    assert starts[0] == utc(day, "09:00") and starts[-1] == utc(day, "17:30")
+    assert {"start": utc(day, "10:00"), "end": utc(day, "10:30")} in slots
+    booked = await client.post("/appointments", json={"barber_id": shop.barber, "service": "Haircut",
+                                                      "booking_date": day.isoformat(), "booking_time": "10:00"},
+                               headers=shop.client)
+    assert booked.status_code == 201
+    after = [s["start"] for s in (await client.get(url, headers=shop.client)).json()["slots"]]
+    assert utc(day, "10:00") not in after and utc(day, "09:45") not in after and utc(day, "10:15") not in after
+    assert utc(day, "09:30") in after and utc(day, "10:30") in after
+    assert len(after) == len(starts) - 3
+
+
+@pytest.mark.parametrize("query, status, code", [
+    ("date=2027-02-30&service=Haircut", 422, "validation_error"),
+    ("date=tomorrow&service=Haircut", 422, "validation_error"),
+    ("service=Haircut", 422, "validation_error"),
+    ("date=2027-01-04", 422, "validation_error"),
+    ("date=2027-01-04&service=Perm", 422, "BK004"),
+    ("date=2027-01-04&service=Haircut&buffer_time_before=x", 422, "validation_error"),
+    ("date=2027-01-04&service=Haircut&buffer_time_before=99999", 422, "BK008"),
+    ("date=2027-01-04&service=Hair%00cut", 422, "validation_error"),
+])
+async def test_availability_bad_queries(client, shop, query, status, code):
+    r = await client.get(f"/barbers/{shop.barber}/availability?{query}", headers=shop.client)
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code
+
+
+async def test_availability_unknown_barber_is_404(client, shop):
+    for bid in ("999999", "x", "0"):
+        r = await client.get(f"/barbers/{bid}/availability?date=2027-01-04&service=Haircut", headers=shop.client)
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"].startswith(PROBLEM)
