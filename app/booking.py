@@ -305,10 +305,14 @@ def _record_error(operation: str, err: BookingError) -> None:
 # --- the API -------------------------------------------------------------------------
 
 async def create_booking(db, *, user_id: int, booking_date: date | str, booking_time: time | str,
-                         service: str, barber_id: int, buffer_time_before: int = 0,
+                         service: str, barber_id: int | None, buffer_time_before: int = 0,
                          buffer_time_after: int = 0, notes: str | None = None,
                          idempotency_key: str | None = None) -> dict[str, Any]:
     """Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`.
+
+    barber_id None books "any barber": the engine picks, atomically, a free barber who offers
+    the service (fewest bookings that local day, then lowest id); the local time is read in
+    the time zone all barbers share.
 
     Returns the appointment: its columns, end_time, booking_date/booking_time (local to
     the barber), timezone and replayed. Raises BookingConflictError, LockTimeoutError,
@@ -316,7 +320,7 @@ async def create_booking(db, *, user_id: int, booking_date: date | str, booking_
     past, outside working hours, a local time that does not exist, bad input).
     """
     args = (
-        parse_int(barber_id, "barber_id"), parse_int(user_id, "user_id"), parse_text(service, "service"),
+        None if barber_id is None else parse_int(barber_id, "barber_id"), parse_int(user_id, "user_id"), parse_text(service, "service"),
         parse_date(booking_date), parse_time(booking_time),
         parse_int(buffer_time_before, "buffer_time_before", minimum=-INT32_MAX - 1, maximum=INT32_MAX),
         parse_int(buffer_time_after, "buffer_time_after", minimum=-INT32_MAX - 1, maximum=INT32_MAX),

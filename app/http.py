@@ -265,7 +265,8 @@ async def create_appointment(request: Request) -> Response:
     if unknown:
         raise ValidationError(f"Unknown field {unknown[0]!r}; the fields are {', '.join(sorted(CREATE_FIELDS))}.",
                               field=unknown[0])
-    for required in ("barber_id", "service", "booking_date", "booking_time"):
+    # barber_id omitted or null books "any barber" (booking.choose_barber's fair rule).
+    for required in ("service", "booking_date", "booking_time"):
         if required not in data or data[required] is None:
             raise ValidationError(f"{required} is required.", field=required)
     key = request.headers.get("idempotency-key")
@@ -284,7 +285,7 @@ async def create_appointment(request: Request) -> Response:
             raise ValidationError(f"{name} must be a string.", field=name)
     row = await booking.create_booking(
         request.app.state.pool, user_id=caller.user_id, booking_date=data["booking_date"],
-        booking_time=data["booking_time"], service=data["service"], barber_id=data["barber_id"],
+        booking_time=data["booking_time"], service=data["service"], barber_id=data.get("barber_id"),
         buffer_time_before=data.get("buffer_time_before", 0), buffer_time_after=data.get("buffer_time_after", 0),
         notes=data.get("notes"), idempotency_key=scoped_key,
     )

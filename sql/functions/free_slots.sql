@@ -61,17 +61,18 @@ BEGIN
 
     RETURN QUERY
     WITH shifts AS (
-        SELECT w.opens_at, w.closes_at
+        -- (first start, last start) of each working-hours row of the weekday
+        SELECT p_date + w.opens_at AS first_start, p_date + w.closes_at - make_interval(mins => v_duration) AS last_start
           FROM booking.working_hours w
          WHERE w.barber_id = p_barber_id AND w.weekday = extract(isodow FROM p_date)
         UNION ALL
-        SELECT time '00:00', time '24:00'
+        -- no working hours at all: any start on that date (it may end after midnight)
+        SELECT p_date + time '00:00', p_date + time '23:59:59'
          WHERE NOT EXISTS (SELECT 1 FROM booking.working_hours w WHERE w.barber_id = p_barber_id)
     ), candidates AS (
         SELECT DISTINCT booking.local_to_utc_or_null(local_start, v_timezone) AS instant
           FROM shifts sh
-         CROSS JOIN LATERAL generate_series(p_date + sh.opens_at,
-                                            p_date + sh.closes_at - make_interval(mins => v_duration),
+         CROSS JOIN LATERAL generate_series(sh.first_start, sh.last_start,
                                             make_interval(mins => p_step_minutes)) AS local_start
     )
     SELECT c.instant, c.instant + make_interval(mins => v_duration)
