@@ -36,3 +36,11 @@ def test_every_function_file_has_a_header_and_one_function():
         assert functions[0] == f"booking.{path.stem}", f"{path.name} defines {functions[0]}"
         assert "Raises" in text.split("CREATE OR REPLACE")[0], f"{path.name}: header does not say what it raises"
         assert "Locks" in text.split("CREATE OR REPLACE")[0], f"{path.name}: header does not say which locks it takes"
+
+
+def test_readme_configuration_table_is_the_one_in_app_config():
+    doc = (ROOT / "app" / "config.py").read_text(encoding="utf-8").split('"""')[1]
+    table = [line for line in doc.splitlines() if line.startswith("|")]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- config-table:begin -->")[1].split("<!-- config-table:end -->")[0]
+    assert block.strip().splitlines() == table
