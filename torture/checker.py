@@ -21,7 +21,8 @@ from pathlib import Path
 import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSIENT = {"40001", "40P01", "57P01", "57P02", "57P03", "connection_lost"}
+TRANSIENT = {"40001", "40P01", "57P01", "57P02", "57P03", "connection_lost",
+             "http_503", "http_connection_lost"}   # what a client retries
 FINAL = {"completed", "cancelled", "no_show"}
 
 OVERLAPS = """
@@ -52,12 +53,13 @@ class Result:
     duplicate_keys: int = 0
     lost_updates: int = 0
     undocumented_errors: int = 0
+    unrecovered: int = 0          # the service did not answer /health 200 after the last restart
     details: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (self.overlaps or self.lost_acks or self.duplicate_keys or self.lost_updates
-                    or self.undocumented_errors)
+                    or self.undocumented_errors or self.unrecovered)
 
 
 def documented_sqlstates() -> set[str]:

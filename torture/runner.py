@@ -30,6 +30,7 @@ from pathlib import Path
 import asyncpg
 
 from torture.checker import check
+from torture.http_clients import HttpWorkload, Service
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = str(ROOT / "scripts" / "pg.sh")
@@ -330,22 +331,40 @@ async def run(args) -> int:
         await seed(url)
 
         record = Record()
-        deadline = time.monotonic() + args.duration
-        work = Workload(url, record, rng, deadline)
-        clients = [asyncio.create_task(work.client()) for _ in range(args.workers)]
-        faults = asyncio.create_task(inject_faults(cluster, url, work, rng, deadline, record, not args.no_restarts))
-        await asyncio.gather(*clients, faults)
+        service = Service(url, CLIENT_USERS[:8]) if args.http_workers else None
+        if service:
+            await asyncio.to_thread(service.start)
+        try:
+            deadline = time.monotonic() + args.duration
+            work = Workload(url, record, rng, deadline)
+            tasks = [asyncio.create_task(work.client()) for _ in range(args.workers)]
+            http = HttpWorkload(service, work, record, rng, deadline) if service else None
+            if http:
+                tasks += [asyncio.create_task(http.client()) for _ in range(args.http_workers)]
+                tasks.append(asyncio.create_task(http.watch_health()))
+            tasks.append(asyncio.create_task(
+                inject_faults(cluster, url, work, rng, deadline, record, not args.no_restarts)))
+            await asyncio.gather(*tasks)
 
-        # After the last crash: the server must come back with everything acknowledged.
-        cluster.crash()
-        cluster.start()
-        record.faults["restarts"] += 1
-        result = await check(url, record)
+            # After the last crash: the server must come back with everything acknowledged,
+            # and the service must find it again by itself.
+            cluster.crash()
+            cluster.start()
+            record.faults["restarts"] += 1
+            result = await check(url, record)
+            if http and not await http.healthy_again():
+                result.unrecovered = 1
+                result.details.append("the service did not answer /health with 200 after the last restart")
+        finally:
+            if service:
+                service.stop()
         f = record.faults
         print(f"torture: {record.ops} ops, {sum(f.values())} faults ({f['kills']} kills, {f['restarts']} restarts, "
               f"{f['lock_timeouts']} lock-timeout windows, {f['slow_clients']} slow clients), "
               f"{result.overlaps} overlaps, {result.lost_acks} lost acks, {result.duplicate_keys} duplicate keys, "
-              f"{result.lost_updates} lost updates, {result.undocumented_errors} undocumented errors")
+              f"{result.lost_updates} lost updates, {result.undocumented_errors} undocumented errors"
+              + (f", health {'>'.join(map(str, http.health))} then {'200' if not result.unrecovered else 'never 200'}"
+                 if http else ""))
         if args.verbose or not result.ok:
             print(f"torture: errors seen {dict(sorted(record.errors.items()))}; "
                   f"{record.unknown_outcomes} calls with unknown outcome; "
@@ -363,7 +382,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=float(os.environ.get("TORTURE_DURATION", 180)),
                         help="seconds of load (default 180, or $TORTURE_DURATION)")
-    parser.add_argument("--workers", type=int, default=12)
+    parser.add_argument("--workers", type=int, default=12, help="clients calling the SQL functions")
+    parser.add_argument("--http-workers", type=int, default=4, help="clients of the HTTP service (0: none)")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("TORTURE_SEED", 1)))
     parser.add_argument("--no-restarts", action="store_true", help="no crash-restarts during the load")
     parser.add_argument("-v", "--verbose", action="store_true")
