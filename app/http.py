@@ -461,7 +461,7 @@ async def health(request: Request) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-@get("/metrics", summary="Prometheus metrics")
+@get("/metrics", summary="Prometheus metrics", media_type="text/plain")
 async def prometheus_metrics() -> Response:
     body, content_type = metrics.render()
     return Response(content=body, media_type=content_type)
