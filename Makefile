@@ -9,13 +9,15 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: help install test run migrate torture clean
+.PHONY: help install test run migrate torture clean bench bench-quick
 
 help:
 	@echo "make run      start the service with demo data on http://$(HOST):$(PORT)/"
 	@echo "make test     run the pgTAP and pytest suites against a throwaway PostgreSQL"
 	@echo "make migrate  apply migrations and functions to DATABASE_URL (or the embedded database)"
 	@echo "make torture  fault-injection workload and invariant checker (TORTURE_DURATION=180 seconds)"
+	@echo "make bench    engine and service vs the physical limit (~10 min); writes docs/BENCHMARKS.md"
+	@echo "make bench-quick  the same scenarios, short (under a minute)"
 	@echo "make clean    remove .venv/ and the embedded database in .pgdata/"
 
 install:
@@ -33,6 +35,16 @@ run: install
 
 torture: install
 	@$(PY) -m torture.runner --duration $${TORTURE_DURATION:-180}
+
+bench:
+	@scripts/bootstrap.sh
+	@bench/install-tools.sh
+	@BENCH_COMMAND="make bench" $(PY) -m bench.run --mode full
+
+bench-quick:
+	@scripts/bootstrap.sh
+	@bench/install-tools.sh
+	@BENCH_COMMAND="make bench-quick" $(PY) -m bench.run --mode quick
 
 clean:
 	-@scripts/pg.sh stop .pgdata

@@ -59,6 +59,10 @@ BEGIN
         PERFORM booking.raise_error('service_not_found', format('No service is named %s.', quote_literal(coalesce(p_service, 'NULL'))));
     END IF;
 
+    -- Each candidate's instant and blocked interval are computed once (MATERIALIZED), and
+    -- the barber's active appointments that could overlap any candidate are read with one
+    -- index scan over the window the candidates span; the overlap test then runs in memory.
+    -- This keeps the plan cheap whether PostgreSQL uses a custom or a generic plan.
     RETURN QUERY
     WITH shifts AS (
         -- (first start, last start) of each working-hours row of the weekday
@@ -69,22 +73,29 @@ BEGIN
         -- no working hours at all: any start on that date (it may end after midnight)
         SELECT p_date + time '00:00', p_date + time '23:59:59'
          WHERE NOT EXISTS (SELECT 1 FROM booking.working_hours w WHERE w.barber_id = p_barber_id)
-    ), candidates AS (
+    ), instants AS MATERIALIZED (
         SELECT DISTINCT booking.local_to_utc_or_null(local_start, v_timezone) AS instant
           FROM shifts sh
          CROSS JOIN LATERAL generate_series(sh.first_start, sh.last_start,
                                             make_interval(mins => p_step_minutes)) AS local_start
+    ), candidates AS MATERIALIZED (
+        SELECT i.instant, booking.blocked_interval(i.instant, v_duration, p_buffer_before, p_buffer_after) AS blocked
+          FROM instants i
+         WHERE i.instant IS NOT NULL
+           AND i.instant >= now()
+           AND booking.unavailability(p_barber_id, v_timezone, i.instant, v_duration) IS NULL
+    ), busy AS MATERIALIZED (
+        SELECT a.blocked_during
+          FROM booking.appointments a
+         WHERE a.barber_id = p_barber_id
+           AND a.status NOT IN ('cancelled', 'no_show')
+           AND a.blocked_during && (SELECT CASE WHEN count(*) = 0 THEN 'empty'::tstzrange
+                                                ELSE tstzrange(min(lower(c.blocked)), max(upper(c.blocked)), '[)') END
+                                      FROM candidates c)
     )
     SELECT c.instant, c.instant + make_interval(mins => v_duration)
       FROM candidates c
-     WHERE c.instant IS NOT NULL
-       AND c.instant >= now()
-       AND booking.unavailability(p_barber_id, v_timezone, c.instant, v_duration) IS NULL
-       AND NOT EXISTS (
-             SELECT 1 FROM booking.appointments a
-              WHERE a.barber_id = p_barber_id
-                AND a.status NOT IN ('cancelled', 'no_show')
-                AND a.blocked_during && booking.blocked_interval(c.instant, v_duration, p_buffer_before, p_buffer_after))
+     WHERE NOT EXISTS (SELECT 1 FROM busy b WHERE b.blocked_during && c.blocked)
      ORDER BY c.instant;
 END
 $$;

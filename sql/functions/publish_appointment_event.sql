@@ -5,6 +5,8 @@
 -- never for one that rolls back). A move to another barber is announced to both barbers.
 -- The payload carries no client identity or notes: it says which interval changed.
 -- Locks: none beyond the event row. Raises: nothing.
+-- Performance: it runs for every write, so the instants are formatted inline exactly as
+-- booking.rfc3339() does (a call would parse that SQL function on every row).
 CREATE OR REPLACE FUNCTION booking.publish_appointment_event()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -27,14 +29,15 @@ BEGIN
     v_payload := jsonb_build_object(
         'appointment_id', NEW.id, 'barber_id', NEW.barber_id, 'status', NEW.status,
         'version', NEW.version,
-        'start_time', booking.rfc3339(NEW.start_time),
-        'end_time', booking.rfc3339(NEW.start_time + make_interval(mins => NEW.duration_minutes)),
-        'blocked_from', booking.rfc3339(lower(NEW.blocked_during)),
-        'blocked_until', booking.rfc3339(upper(NEW.blocked_during)));
-    FOR v_barber IN
-        SELECT DISTINCT b FROM unnest(ARRAY[NEW.barber_id,
-                                            CASE WHEN TG_OP = 'UPDATE' THEN OLD.barber_id END]) AS b
-        WHERE b IS NOT NULL
+        'start_time', to_char((NEW.start_time) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'end_time', to_char((NEW.start_time + make_interval(mins => NEW.duration_minutes)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'blocked_from', to_char((lower(NEW.blocked_during)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'blocked_until', to_char((upper(NEW.blocked_during)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+    -- One event per barber concerned, in ascending barber order (a move concerns two).
+    FOREACH v_barber IN ARRAY CASE
+        WHEN TG_OP = 'UPDATE' AND OLD.barber_id IS DISTINCT FROM NEW.barber_id AND OLD.barber_id IS NOT NULL
+        THEN ARRAY[least(OLD.barber_id, NEW.barber_id), greatest(OLD.barber_id, NEW.barber_id)]
+        ELSE ARRAY[NEW.barber_id] END
     LOOP
         INSERT INTO booking.appointment_events (barber_id, appointment_id, kind, payload)
         VALUES (v_barber, NEW.id, v_kind, v_payload)
