@@ -21,6 +21,16 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     migrate(_database_url())
 
 
+def _positive_days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not days > 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of days, not {value!r}")
+    return days
+
+
 def cmd_token_create(args: argparse.Namespace) -> None:
     from app.tokens import create_token
 
@@ -35,7 +45,10 @@ def cmd_token_create(args: argparse.Namespace) -> None:
 def cmd_token_revoke(args: argparse.Namespace) -> None:
     from app.tokens import revoke_token
 
-    if revoke_token(_database_url(), args.token):
+    token = args.token
+    if token == "-":        # from stdin: a token on the command line shows in `ps` and shell history
+        token = sys.stdin.readline().strip()
+    if revoke_token(_database_url(), token):
         print("revoked")
     else:
         sys.exit("no live token matches")
@@ -69,10 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--user-id", type=int, required=True)
     p.add_argument("--role", choices=["client", "barber", "admin"], required=True)
     p.add_argument("--barber-id", type=int)
-    p.add_argument("--expires-in-days", type=float, help="default: never expires")
+    p.add_argument("--expires-in-days", type=_positive_days, help="a positive number of days; default: never expires")
     p.set_defaults(func=cmd_token_create)
     p = token.add_parser("revoke", help="revoke a token")
-    p.add_argument("token")
+    p.add_argument("token", help="the token, or - to read it from standard input (keeps it out of `ps`)")
     p.set_defaults(func=cmd_token_revoke)
 
     p = sub.add_parser("serve", help="serve the HTTP API on HOST:PORT (environment: see app/config.py)")

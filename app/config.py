@@ -21,6 +21,12 @@
 | MAX_RETRY_DELAY           | 1.0            | cap of one retry delay, in seconds                             |
 | BACKOFF_FACTOR            | 2.0            | each retry delay is this many times the previous one           |
 | IDEMPOTENCY_KEY_TTL_HOURS | 24             | hours an idempotency key is kept (the database keeps >= 24)    |
+| RATE_LIMIT_PER_MINUTE     | 120            | booking requests (POST, PATCH) per token per minute, then 429  |
+|                           |                | with Retry-After; 0 = no limit                                 |
+| MAX_BODY_BYTES            | 16384          | largest request body; a larger one gets 413                    |
+| CORS_ALLOW_ORIGINS        | (empty)        | comma-separated origins allowed to call the API from a browser |
+|                           |                | (e.g. https://shop.example); empty = CORS closed (no           |
+|                           |                | Access-Control-Allow-Origin for any origin)                    |
 
 The tuning names are the contract's (section 4), in upper case.
 """
@@ -62,6 +68,9 @@ class Settings:
     health_timeout: float = 1.5
     purge_interval: float = 3600.0
     enable_double_booking_prevention: bool = True
+    rate_limit_per_minute: int = 120
+    max_body_bytes: int = 16384
+    cors_allow_origins: tuple[str, ...] = ()
     tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
 
     @classmethod
@@ -76,6 +85,9 @@ class Settings:
             "db_pool_max": ("DB_POOL_MAX", int), "log_level": ("LOG_LEVEL", str),
             "health_timeout": ("HEALTH_TIMEOUT", float), "purge_interval": ("PURGE_INTERVAL", float),
             "enable_double_booking_prevention": ("ENABLE_DOUBLE_BOOKING_PREVENTION", _bool),
+            "rate_limit_per_minute": ("RATE_LIMIT_PER_MINUTE", int), "max_body_bytes": ("MAX_BODY_BYTES", int),
+            "cors_allow_origins": ("CORS_ALLOW_ORIGINS",
+                                   lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
         }
         for name, (var, conv) in simple.items():
             if env.get(var, "") != "":

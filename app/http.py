@@ -47,7 +47,10 @@ from typing import Any, AsyncIterator
 
 import asyncpg
 from litestar import Litestar, Request, Response, get, patch, post
-from litestar.exceptions import HTTPException
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import HTTPException, TooManyRequestsException
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Stream
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -70,6 +73,7 @@ CREATE_FIELDS = {"barber_id", "service", "booking_date", "booking_time", "buffer
                  "buffer_time_after", "notes"}
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
 _IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+MAX_SERVICE_LENGTH = 200          # a service name longer than this cannot exist: 422 at once
 
 
 # --- problems --------------------------------------------------------------------------
@@ -124,7 +128,8 @@ def exception_to_response(request: Request, exc: Exception) -> Response:
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
                 429: "too_many_requests"}.get(status, "http_error" if status < 500 else "internal_error")
-        title = {404: "Not found", 405: "Method not allowed"}.get(status, exc.detail or "Error")
+        title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large",
+                 429: "Too many requests"}.get(status, exc.detail or "Error")
         headers = dict(exc.headers or {})
         return problem_response(status, code, title, exc.detail, headers)
     if _is_db_unavailable(exc):
@@ -255,6 +260,12 @@ async def authenticate(request: Request) -> Caller:
     return Caller(row["user_id"], row["role"], row["barber_id"])
 
 
+def _check_service_length(value: Any) -> None:
+    if isinstance(value, str) and len(value) > MAX_SERVICE_LENGTH:
+        raise ValidationError(f"service must be at most {MAX_SERVICE_LENGTH} characters (got {len(value)}).",
+                              field="service")
+
+
 # --- appointments ----------------------------------------------------------------------
 
 @post("/appointments", status_code=201, summary="Book an appointment")
@@ -269,6 +280,7 @@ async def create_appointment(request: Request) -> Response:
     for required in ("service", "booking_date", "booking_time"):
         if required not in data or data[required] is None:
             raise ValidationError(f"{required} is required.", field=required)
+    _check_service_length(data["service"])
     key = request.headers.get("idempotency-key")
     scoped_key = None
     if key is not None:
@@ -347,6 +359,7 @@ async def availability(request: Request) -> Response:
         raise ValidationError("service is required (a service name).", field="service")
     day = booking.parse_date(params.get("date"), "date")
     service = booking.parse_text(params.get("service"), "service")
+    _check_service_length(service)
     rows = await fetch(request, "free_slots", bid, day, service,
                        _query_int(request, "buffer_time_before", 0), _query_int(request, "buffer_time_after", 0))
     body = {"barber_id": bid, "date": day.isoformat(), "service": service,
@@ -502,6 +515,86 @@ def latency_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+# --- hardening: security headers, rate limit, CORS (docs/SECURITY.md) --------------------
+
+SECURITY_HEADERS = {
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",
+    b"x-frame-options": b"DENY",
+}
+# JSON, problems, event streams: nothing may be loaded or framed.
+CSP_API = b"default-src 'none'; frame-ancestors 'none'"
+# HTML pages (the booking page at /): scripts, styles and calls from this origin only, no
+# inline code, no plugins, never framed.
+CSP_PAGE = (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+            b"font-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'")
+# The OpenAPI viewers under /schema load their scripts from a CDN and inline: only framing is barred.
+CSP_SCHEMA_HTML = b"frame-ancestors 'none'"
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """before_send hook: the headers of every response, errors and 404s included."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders(message)
+    for name, value in SECURITY_HEADERS.items():
+        if headers.get(name.decode()) is None:
+            headers[name.decode()] = value.decode()
+    if headers.get("content-security-policy") is None:
+        html = (headers.get("content-type") or "").startswith("text/html")
+        csp = CSP_API if not html else CSP_SCHEMA_HTML if scope.get("path", "").startswith("/schema") else CSP_PAGE
+        headers["content-security-policy"] = csp.decode()
+
+
+class TokenRateLimitMiddleware(RateLimitMiddleware):
+    """Litestar's rate limiter, per bearer token (its SHA-256, never the token itself), with
+    Retry-After on the 429."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except TooManyRequestsException as exc:
+            headers = dict(exc.headers or {})
+            with suppress(ValueError):
+                headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "60"))))
+            headers.setdefault("Retry-After", "60")
+            raise TooManyRequestsException(
+                detail=f"More than {self.max_requests} booking requests a minute with this token; "
+                       f"retry after {headers['Retry-After']} s.", headers=headers) from None
+
+
+def _rate_limit_identity(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if header:
+        return "token:" + hashlib.sha256(header.strip().encode("utf-8", "surrogatepass")).hexdigest()
+    return "address:" + (request.client.host if request.client else "unknown")
+
+
+def _is_booking_write(request: Request) -> bool:
+    return request.method in ("POST", "PATCH") and request.url.path.startswith("/appointments")
+
+
+def hardening(settings: Settings) -> dict[str, Any]:
+    """The Litestar arguments of docs/SECURITY.md's API hardening, from the settings."""
+    middleware = []
+    if settings.rate_limit_per_minute > 0:
+        middleware.append(RateLimitConfig(
+            rate_limit=("minute", settings.rate_limit_per_minute), check_throttle_handler=_is_booking_write,
+            identifier_for_request=_rate_limit_identity, middleware_class=TokenRateLimitMiddleware,
+            store="booking_rate_limit").middleware)
+    cors = None
+    if settings.cors_allow_origins:
+        cors = CORSConfig(allow_origins=list(settings.cors_allow_origins),
+                          allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+                          allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                                         "Last-Event-ID"],
+                          expose_headers=["ETag", "Location", "Idempotent-Replayed", "Retry-After",
+                                          "WWW-Authenticate"],
+                          allow_credentials=False, max_age=600)
+    return {"middleware": middleware, "cors_config": cors, "before_send": [security_headers],
+            "request_max_body_size": settings.max_body_bytes}
+
+
 # --- the app ---------------------------------------------------------------------------
 
 async def _purge_loop(app: Litestar) -> None:
@@ -546,13 +639,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             with suppress(Exception):
                 await asyncio.wait_for(app.state.pool.close(), timeout=5)
 
+    from app.page import PAGE_HANDLERS   # the booking page, /static, /barbers, /services, /availability
+
+    hard = hardening(settings)
     return Litestar(
         route_handlers=[create_appointment, read_appointment, change_appointment, cancel_appointment,
-                        availability, barber_events, health, prometheus_metrics],
+                        availability, barber_events, health, prometheus_metrics, *PAGE_HANDLERS],
         lifespan=[lifespan],
         exception_handlers={Exception: exception_to_response},
-        middleware=[latency_middleware],
+        middleware=[latency_middleware, *hard["middleware"]],
+        cors_config=hard["cors_config"],
+        before_send=hard["before_send"],
         openapi_config=OpenAPIConfig(title="Barbershop booking", version="1.0.0", path="/schema"),
-        request_max_body_size=1024 * 1024,
+        request_max_body_size=hard["request_max_body_size"],
         debug=False,
     )

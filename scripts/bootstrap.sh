@@ -23,6 +23,11 @@ if [ "$want_pgtap" = 1 ]; then
     elif [ -z "$major" ]; then
         missing+=(postgresql-pgtap)   # resolves to the default server version's pgTAP
     fi
+    # The booking page's browser test (tests/py/http/test_browser.py) drives Debian's
+    # Chromium through Playwright; as root it is installed here (never `playwright install`).
+    if [ "$(id -u)" = 0 ] && [ ! -x /usr/bin/chromium ]; then
+        missing+=(chromium)
+    fi
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else

@@ -29,6 +29,17 @@ BEGIN
 END
 $$;
 
+-- Functions are executable by PUBLIC the moment they are created unless a default
+-- privilege says otherwise. For booking_owner (whose only objects are this schema's) the
+-- database-wide default is changed: nothing it creates is ever executable by PUBLIC. A
+-- per-schema `ALTER DEFAULT PRIVILEGES ... IN SCHEMA booking REVOKE` cannot do this (a
+-- schema's defaults only add to the global ones). The migrating role's global defaults
+-- are left alone (they would also strip PUBLIC from extensions it installs, e.g. pgTAP):
+-- the functions it creates are re-owned and revoked below in the same transaction as
+-- sql/functions/, and PUBLIC has no USAGE on the schema, so it could not call them anyway.
+ALTER DEFAULT PRIVILEGES FOR ROLE booking_owner REVOKE ALL ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE booking_owner REVOKE ALL ON TYPES FROM PUBLIC;
+
 REVOKE ALL ON SCHEMA booking FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA booking FROM PUBLIC, booking_app, booking_client;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA booking FROM PUBLIC, booking_app, booking_client;

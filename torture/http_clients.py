@@ -30,8 +30,10 @@ def free_port() -> int:
 class Service:
     """`python -m app serve` against the torture database, plus one client token per user."""
 
-    def __init__(self, url: str, users: range):
+    def __init__(self, url: str, users: range, log_dir: str | Path | None = None):
         self.url = url
+        self.log_dir = log_dir or ROOT / "test-output"
+        Path(self.log_dir).mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tokens: dict[int, str] = {}
@@ -40,13 +42,17 @@ class Service:
 
     def start(self) -> None:
         env = {**os.environ, "DATABASE_URL": self.url, "HOST": "127.0.0.1", "PORT": str(self.port),
+               "RATE_LIMIT_PER_MINUTE": "0",      # the workload is one token at full speed
                "LOG_LEVEL": "WARNING", "DB_POOL_MAX": "10", "ADVISORY_LOCK_TIMEOUT": "2"}
         for user in self.users:
             out = subprocess.run([sys.executable, "-m", "app", "token", "create", "--user-id", str(user),
                                   "--role", "client"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
             self.tokens[user] = out.stdout.strip().splitlines()[-1]
+        # The service's log goes to a file (a pipe nobody reads would fill and stall it).
+        self.log_path = Path(self.log_dir) / "service.log"
+        self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], env=env, cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=self.log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -64,6 +70,14 @@ class Service:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if self.proc:
+            self.log_file.close()
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
 
 
 class HttpWorkload:

@@ -371,6 +371,8 @@ async def run(args) -> int:
                   f"{len(record.acked_books)} bookings and {len(record.acked_changes)} changes acknowledged")
             for line in result.details[:20]:
                 print(f"torture: {line}")
+            if service and any(k.startswith("http_5") and k != "http_503" for k in record.errors):
+                print("torture: the service's log ends with:\n" + service.log_tail())
         return 0 if result.ok else 1
     finally:
         cluster.stop()
