@@ -21,6 +21,9 @@
 | MAX_RETRY_DELAY           | 1.0            | cap of one retry delay, in seconds                             |
 | BACKOFF_FACTOR            | 2.0            | each retry delay is this many times the previous one           |
 | IDEMPOTENCY_KEY_TTL_HOURS | 24             | hours an idempotency key is kept (the database keeps >= 24)    |
+| MAX_IN_FLIGHT             | 64             | requests that may use the database at once; more wait up to    |
+|                           |                | QUEUE_TIMEOUT, then get 503 + Retry-After (no pile-up)         |
+| QUEUE_TIMEOUT             | 1.0            | seconds a request over MAX_IN_FLIGHT waits for its turn        |
 | RATE_LIMIT_PER_MINUTE     | 120            | booking requests (POST, PATCH) per token per minute, then 429  |
 |                           |                | with Retry-After; 0 = no limit                                 |
 | MAX_BODY_BYTES            | 16384          | largest request body; a larger one gets 413                    |
@@ -71,6 +74,8 @@ class Settings:
     rate_limit_per_minute: int = 120
     max_body_bytes: int = 16384
     cors_allow_origins: tuple[str, ...] = ()
+    max_in_flight: int = 64
+    queue_timeout: float = 1.0
     tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
 
     @classmethod
@@ -86,6 +91,7 @@ class Settings:
             "health_timeout": ("HEALTH_TIMEOUT", float), "purge_interval": ("PURGE_INTERVAL", float),
             "enable_double_booking_prevention": ("ENABLE_DOUBLE_BOOKING_PREVENTION", _bool),
             "rate_limit_per_minute": ("RATE_LIMIT_PER_MINUTE", int), "max_body_bytes": ("MAX_BODY_BYTES", int),
+            "max_in_flight": ("MAX_IN_FLIGHT", int), "queue_timeout": ("QUEUE_TIMEOUT", float),
             "cors_allow_origins": ("CORS_ALLOW_ORIGINS",
                                    lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
         }

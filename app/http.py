@@ -69,6 +69,7 @@ PROBLEM_BASE = "https://booking.example/problems/"
 INT64_MAX = 2**63 - 1
 MAX_LAST_EVENT_ID = INT64_MAX
 SSE_KEEPALIVE_SECONDS = 15.0
+REPLAY_WINDOW = 200          # event ids re-read on each notification (see barber_events)
 CREATE_FIELDS = {"barber_id", "service", "booking_date", "booking_time", "buffer_time_before",
                  "buffer_time_after", "notes"}
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -377,14 +378,6 @@ def _event_from_row(row: asyncpg.Record) -> dict[str, Any]:
             "kind": row["kind"], "payload": json.loads(row["payload"]), "created_at": rfc3339(row["created_at"])}
 
 
-def _event_from_notify(event: dict[str, Any]) -> dict[str, Any]:
-    created = event.get("created_at")
-    with suppress(TypeError, ValueError):
-        created = rfc3339(datetime.fromisoformat(created))
-    return {"id": event["id"], "barber_id": event["barber_id"], "appointment_id": event["appointment_id"],
-            "kind": event["kind"], "payload": event["payload"], "created_at": created}
-
-
 @get("/barbers/{barber_id:str}/events", summary="Server-Sent Events: the barber's bookings, changes, cancellations")
 async def barber_events(request: Request) -> Stream:
     await authenticate(request)
@@ -438,17 +431,14 @@ async def barber_events(request: Request) -> Stream:
                     return
                 if item is RESYNC:
                     sub.overflowed = False
-                    for chunk in await replay(high):
-                        yield chunk
-                    if seen:
-                        high = max(high, max(seen))
-                    continue
-                event = _event_from_notify(item)
-                if event["id"] in seen:
-                    continue
-                seen.add(event["id"])
-                high = max(high, event["id"])
-                yield _sse(event)
+                # A notification is only a hint that something happened: what is sent is read
+                # back through events_since(), so a NOTIFY forged by any database session
+                # cannot inject an event. Reading from a little before the newest id seen also
+                # catches an event whose transaction committed after a later-numbered one.
+                for chunk in await replay(max(start_from, high - REPLAY_WINDOW)):
+                    yield chunk
+                if seen:
+                    high = max(high, max(seen))
                 if len(seen) > 10000:             # bound memory: keep the recent ids
                     seen.difference_update(sorted(seen)[:5000])
         finally:
@@ -513,6 +503,45 @@ def latency_middleware(app: ASGIApp) -> ASGIApp:
         record(state["status"])
 
     return middleware
+
+
+# --- load shedding ----------------------------------------------------------------------
+
+def _uses_database(path: str) -> bool:
+    # Event streams hold no connection while they wait; /health must answer when busy.
+    return (path.startswith(("/appointments", "/barbers", "/availability", "/services"))
+            and not path.endswith("/events"))
+
+
+def load_shedding(limit: int, wait: float):
+    """At most `limit` requests use the database at once; one more waits up to `wait`
+    seconds for its turn, then gets 503 + Retry-After at once. A burst beyond capacity is
+    told to come back instead of queueing without bound in front of the pool."""
+    slots = asyncio.Semaphore(limit)
+    body = _dumps({"type": PROBLEM_BASE + "overloaded", "title": "The service is busy", "status": 503,
+                   "detail": f"More than {limit} requests are in progress; retry in a second.",
+                   "code": "overloaded"})
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or not _uses_database(scope.get("path", "")):
+                await app(scope, receive, send)
+                return
+            try:
+                await asyncio.wait_for(slots.acquire(), timeout=wait)
+            except asyncio.TimeoutError:
+                metrics.SHED.inc()
+                await send({"type": "http.response.start", "status": 503,
+                            "headers": [(b"content-type", PROBLEM.encode()), (b"retry-after", b"1"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            try:
+                await app(scope, receive, send)
+            finally:
+                slots.release()
+        return middleware
+    return factory
 
 
 # --- hardening: security headers, rate limit, CORS (docs/SECURITY.md) --------------------
@@ -647,7 +676,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         availability, barber_events, health, prometheus_metrics, *PAGE_HANDLERS],
         lifespan=[lifespan],
         exception_handlers={Exception: exception_to_response},
-        middleware=[latency_middleware, *hard["middleware"]],
+        middleware=[latency_middleware, load_shedding(settings.max_in_flight, settings.queue_timeout),
+                    *hard["middleware"]],
         cors_config=hard["cors_config"],
         before_send=hard["before_send"],
         openapi_config=OpenAPIConfig(title="Barbershop booking", version="1.0.0", path="/schema"),

@@ -35,10 +35,11 @@ IDEMPOTENCY = Counter("booking_idempotency", "Requests with an idempotency key: 
 REQUEST_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency by route",
                             ["method", "route", "status"])
 EVENT_SUBSCRIBERS = Gauge("booking_event_subscribers", "Open /barbers/{id}/events streams")
+SHED = Counter("http_requests_shed", "Requests answered 503 at once because MAX_IN_FLIGHT were in progress")
 
 METRIC_NAMES = ("booking_attempts_total", "booking_outcomes_total", "booking_retries_total",
                 "booking_lock_wait_seconds", "booking_constraint_violations_total",
-                "booking_idempotency_total", "http_request_duration_seconds")
+                "booking_idempotency_total", "http_request_duration_seconds", "http_requests_shed_total")
 
 
 def render() -> tuple[bytes, str]:

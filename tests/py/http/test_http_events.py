@@ -208,3 +208,23 @@ async def test_events_need_a_token_and_a_barber(http, shop):
     assert r.status_code == 404
     r = await http.get(f"/barbers/{shop.other_barber}/events", headers={**shop.client, "Last-Event-ID": "x"})
     assert r.status_code == 422
+
+
+async def test_a_forged_notification_is_not_streamed(http, shop, clean_db):
+    """Any database session may NOTIFY booking_events; the stream sends only what
+    events_since() reads back, so a forged event never reaches a subscriber."""
+    reader = await open_stream(http, shop)
+    try:
+        forged = {"id": 9_000_000_000, "barber_id": shop.other_barber, "appointment_id": 1, "kind": "cancelled",
+                  "payload": {"appointment_id": 1, "start_time": "2030-01-01T10:00:00Z"},
+                  "created_at": "2030-01-01T10:00:00+00:00"}
+        await clean_db.execute("SELECT pg_notify('booking_events', $1)", json.dumps(forged))
+        # A real booking afterwards is streamed; the forged event before it never was.
+        appt_id = await clean_db.fetchval(
+            "INSERT INTO booking.appointments (barber_id, user_id, service_name, start_time, duration_minutes)"
+            " VALUES ($1, 7, 'Haircut', now() + interval '51 days', 30) RETURNING id", shop.other_barber)
+        await reader.wait_for(lambda e: e["data"]["appointment_id"] == appt_id)
+        assert all(e["id"] != forged["id"] for e in reader.events)
+        assert [e["data"]["appointment_id"] for e in reader.events] == [appt_id]
+    finally:
+        await reader.close()
