@@ -7,5 +7,5 @@
 CREATE OR REPLACE FUNCTION booking.application_checks_enabled()
 RETURNS boolean
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+-- No SET search_path: PostgreSQL inlines it into its callers (which pin theirs).
 AS $$ SELECT coalesce(nullif(current_setting('booking.application_checks', true), ''), 'on')::boolean $$;

@@ -60,7 +60,6 @@ DECLARE
     v_duration int;
     v_timezone text;
     v_row      booking.appointments;
-    v_reason   text;
     v_barber_id bigint := p_barber_id;
 BEGIN
     IF p_user_id IS NULL OR p_service IS NULL OR p_start IS NULL THEN
@@ -130,20 +129,12 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', v_barber_id));
     END IF;
-    -- What assert_barber_available() does, without one more function call per booking.
-    v_reason := booking.unavailability(v_barber_id, v_timezone, p_start, v_duration);
-    IF v_reason IS NOT NULL THEN
-        PERFORM booking.raise_error('barber_unavailable', v_reason);
-    END IF;
+    PERFORM booking.assert_barber_available(v_barber_id, v_timezone, p_start, v_duration);
 
     -- 3. Serialise with every booking that could overlap this one.
-    -- The condition is booking.application_checks_enabled() and the interval is
-    -- booking.blocked_interval(), written out: a SQL function that cannot be inlined is
-    -- parsed and planned again on every call, which costs more than the rest of this step.
-    IF coalesce(nullif(current_setting('booking.application_checks', true), ''), 'on')::boolean THEN
+    IF booking.application_checks_enabled() THEN
         PERFORM booking.take_slot_locks(ARRAY[v_barber_id],
-            ARRAY[tstzrange(p_start - make_interval(mins => p_buffer_before),
-                            p_start + make_interval(mins => v_duration + p_buffer_after), '[)')]);
+            ARRAY[booking.blocked_interval(p_start, v_duration, p_buffer_before, p_buffer_after)]);
     END IF;
 
     -- 4 and 5. The trigger checks for an overlap in this statement; the constraint backs it.

@@ -20,11 +20,9 @@ BEGIN
     IF NEW.status IN ('cancelled', 'no_show') THEN
         RETURN NEW;
     END IF;
-    -- booking.blocked_interval(), written out (the generated column blocked_during is not
-    -- computed yet in a BEFORE trigger, and a call would parse the SQL function each time).
-    v_during := tstzrange(NEW.start_time - make_interval(mins => NEW.buffer_time_before),
-                          NEW.start_time + make_interval(mins => NEW.duration_minutes + NEW.buffer_time_after),
-                          '[)');
+    -- The generated column blocked_during is not computed yet in a BEFORE trigger.
+    v_during := booking.blocked_interval(NEW.start_time, NEW.duration_minutes,
+                                         NEW.buffer_time_before, NEW.buffer_time_after);
     SELECT a.id, a.blocked_during INTO v_conflict
       FROM booking.appointments a
      WHERE a.barber_id = NEW.barber_id

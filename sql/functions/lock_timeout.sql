@@ -5,5 +5,5 @@
 CREATE OR REPLACE FUNCTION booking.lock_timeout()
 RETURNS text
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+-- No SET search_path: PostgreSQL inlines it into its callers (which pin theirs).
 AS $$ SELECT coalesce(nullif(current_setting('booking.lock_timeout', true), ''), '5s') $$;

@@ -5,8 +5,6 @@
 -- never for one that rolls back). A move to another barber is announced to both barbers.
 -- The payload carries no client identity or notes: it says which interval changed.
 -- Locks: none beyond the event row. Raises: nothing.
--- Performance: it runs for every write, so the instants are formatted inline exactly as
--- booking.rfc3339() does (a call would parse that SQL function on every row).
 CREATE OR REPLACE FUNCTION booking.publish_appointment_event()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -29,10 +27,10 @@ BEGIN
     v_payload := jsonb_build_object(
         'appointment_id', NEW.id, 'barber_id', NEW.barber_id, 'status', NEW.status,
         'version', NEW.version,
-        'start_time', to_char((NEW.start_time) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-        'end_time', to_char((NEW.start_time + make_interval(mins => NEW.duration_minutes)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-        'blocked_from', to_char((lower(NEW.blocked_during)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-        'blocked_until', to_char((upper(NEW.blocked_during)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+        'start_time', booking.rfc3339(NEW.start_time),
+        'end_time', booking.rfc3339(NEW.start_time + make_interval(mins => NEW.duration_minutes)),
+        'blocked_from', booking.rfc3339(lower(NEW.blocked_during)),
+        'blocked_until', booking.rfc3339(upper(NEW.blocked_during)));
     -- One event per barber concerned, in ascending barber order (a move concerns two).
     FOREACH v_barber IN ARRAY CASE
         WHEN TG_OP = 'UPDATE' AND OLD.barber_id IS DISTINCT FROM NEW.barber_id AND OLD.barber_id IS NOT NULL

@@ -3,6 +3,7 @@
 -- Locks: none. Raises: nothing.
 CREATE OR REPLACE FUNCTION booking.rfc3339(p_instant timestamptz)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+-- STABLE like to_char, and no SET search_path, so PostgreSQL inlines it into its callers
+-- (which pin theirs).
 AS $$ SELECT to_char(p_instant AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
