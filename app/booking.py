@@ -194,9 +194,12 @@ def _row_to_dict(row: asyncpg.Record | None) -> dict[str, Any]:
     return out
 
 
-def _is_connection_loss(exc: BaseException) -> bool:
+def is_connection_loss(exc: BaseException) -> bool:
+    # InternalClientError: a connection that broke mid-statement and was then asked to roll
+    # back ("another operation is in progress"), seen when the server is killed under load.
     return isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.ConnectionDoesNotExistError,
-                            asyncpg.exceptions.ConnectionFailureError, ConnectionError, OSError)) or (
+                            asyncpg.exceptions.ConnectionFailureError, asyncpg.InternalClientError,
+                            ConnectionError, OSError)) or (
         isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc))
 
 
@@ -208,7 +211,7 @@ def _transient_reason(exc: BaseException, retry_lost_connections: bool) -> str |
         return "connection_lost" if retry_lost_connections else None
     if isinstance(exc, asyncpg.DataError):
         return None
-    if sqlstate is None and _is_connection_loss(exc) and retry_lost_connections:
+    if sqlstate is None and is_connection_loss(exc) and retry_lost_connections:
         return "connection_lost"
     return None
 

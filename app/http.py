@@ -113,6 +113,8 @@ def _is_db_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.ConnectionDoesNotExistError,
                         asyncpg.CannotConnectNowError, OSError, asyncio.TimeoutError)):
         return True
+    if booking.is_connection_loss(exc):
+        return True
     sqlstate = getattr(exc, "sqlstate", None) or ""
     return sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")
 

@@ -74,7 +74,8 @@ LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.ba
 SELECT t.user_id, t.role, t.barber_id FROM booking.authenticate_token($1::bytea) AS t;
 
 -- name: free_slots
--- Free start times of barber $1 on local date $2 for service $3 with buffers $4/$5.
+-- Free start times of barber $1 on local date $2 for service $3 with buffers $4/$5;
+-- $1 NULL is "any barber": the union over the barbers who offer the service.
 SELECT s.start_time, s.end_time
 FROM booking.free_slots($1::bigint, $2::date, $3::text, $4::int, $5::int) AS s
 ORDER BY s.start_time;
@@ -112,11 +113,3 @@ SELECT b.id, b.name, b.timezone FROM booking.barbers b ORDER BY b.id;
 -- name: list_services
 -- Every service, for the booking page's picker: name, length and price, by name.
 SELECT s.name, s.duration_minutes, s.price_cents FROM booking.services s ORDER BY s.name;
-
--- name: free_slots_any
--- GET /availability: free starts of barber $1 on its local date $2 for service $3 with
--- buffers $4/$5; $1 NULL is "any barber" (the union over the barbers offering the service,
--- each read in its own zone). Same function as free_slots, NULL allowed on purpose.
-SELECT s.start_time, s.end_time
-FROM booking.free_slots($1::bigint, $2::date, $3::text, $4::int, $5::int) AS s
-ORDER BY s.start_time;
