@@ -11,6 +11,8 @@
 | DB_POOL_MAX               | 20             | asyncpg pool: most connections at once                         |
 | LOG_LEVEL                 | INFO           | logging level (DEBUG shows each layer's decision, logger       |
 |                           |                | "booking")                                                     |
+| LOG_FORMAT                | json           | json: one JSON object per line (ts, level, logger, message,    |
+|                           |                | fields); text: plain lines for reading in a terminal           |
 | HEALTH_TIMEOUT            | 1.5            | seconds `SELECT 1` may take before /health answers 503         |
 | PURGE_INTERVAL            | 3600           | seconds between purges of expired idempotency keys (0 = never) |
 | ENABLE_DOUBLE_BOOKING_PREVENTION | true    | false turns off the application-side layers (advisory lock,    |

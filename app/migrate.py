@@ -9,12 +9,15 @@ checkout. Running it twice changes nothing the second time.
 from __future__ import annotations
 
 import csv
+import logging
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from yoyo import get_backend, read_migrations
 
 from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR
+
+log = logging.getLogger("booking.migrate")
 
 # Serialises concurrent `make migrate` runs on one database (an arbitrary constant).
 MIGRATE_LOCK_KEY = 7_305_118_266
@@ -83,4 +86,5 @@ def apply_code(database_url: str) -> int:
 def migrate(database_url: str) -> None:
     applied = apply_migrations(database_url)
     count = apply_code(database_url)
+    log.info("migrated", extra={"migrations_applied": applied, "function_files": count})
     print(f"migrate: {len(applied)} migration(s) applied, {count} function file(s) and grants re-applied")

@@ -17,4 +17,5 @@ def main() -> None:
     app = create_app(settings)
     logging.getLogger("booking").info("serving on http://%s:%s/", settings.host, settings.port)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                lifespan="on", timeout_graceful_shutdown=3, proxy_headers=False)
+                lifespan="on", timeout_graceful_shutdown=3, proxy_headers=False,
+                log_config=None)      # uvicorn's lines go through app.logs like every other

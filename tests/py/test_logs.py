@@ -1,0 +1,33 @@
+"""Service logs are structured: one JSON object per line, with the call's extra fields."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.logs import JsonFormatter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_log_line_is_one_json_object_with_its_fields():
+    record = logging.makeLogRecord({"name": "booking", "levelno": logging.DEBUG, "levelname": "DEBUG",
+                                    "msg": "layer %s decided %s", "args": ("lock", "wait"),
+                                    "barber_id": 3, "waited_ms": 1.5})
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "DEBUG" and line["logger"] == "booking"
+    assert line["message"] == "layer lock decided wait"
+    assert line["barber_id"] == 3 and line["waited_ms"] == 1.5
+    assert line["ts"].endswith("+00:00")
+
+
+def test_the_command_line_logs_json_lines(database_url):
+    proc = subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO",
+                               "LOG_FORMAT": "json"}, check=True)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert any(json.loads(line).get("message") == "migrated" for line in lines), proc.stderr
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
