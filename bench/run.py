@@ -49,7 +49,7 @@ PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python
 MODES = {
     #         rounds seconds clients  scale sizes (existing appointments)
     "full":  dict(rounds=5, seconds=6.0, clients=8, sizes=(10_000, 1_000_000)),
-    "quick": dict(rounds=2, seconds=1.5, clients=8, sizes=(10_000, 100_000)),
+    "quick": dict(rounds=2, seconds=1.0, clients=8, sizes=(10_000, 50_000)),
     "tiny":  dict(rounds=1, seconds=0.5, clients=2, sizes=(1_000, 3_000)),
 }
 FLASH_PER_DAY = 200          # flash-sale attempts per barber-day before moving to the next day
