@@ -266,6 +266,24 @@ def changes_json(changes: dict) -> str:
     return json.dumps(changes)
 
 
+
+def health_trail(statuses: list[int]) -> str:
+    """The /health statuses seen, in order, repeats folded: 200>(503>200)x28."""
+    if not statuses:
+        return "never answered"
+    head, rest = str(statuses[0]), [str(s) for s in statuses[1:]]
+    pairs = [">".join(rest[i:i + 2]) for i in range(0, len(rest), 2)]
+    out = [head]
+    i = 0
+    while i < len(pairs):
+        j = i
+        while j + 1 < len(pairs) and pairs[j + 1] == pairs[i]:
+            j += 1
+        n = j - i + 1
+        out.append(f"({pairs[i]})x{n}" if n > 1 else pairs[i])
+        i = j + 1
+    return ">".join(out)
+
 async def inject_faults(cluster: Cluster, url: str, work: Workload, rng: random.Random, deadline: float,
                         record: Record, restarts: bool) -> None:
     slow_tasks = []
@@ -363,7 +381,7 @@ async def run(args) -> int:
               f"{f['lock_timeouts']} lock-timeout windows, {f['slow_clients']} slow clients), "
               f"{result.overlaps} overlaps, {result.lost_acks} lost acks, {result.duplicate_keys} duplicate keys, "
               f"{result.lost_updates} lost updates, {result.undocumented_errors} undocumented errors"
-              + (f", health {'>'.join(map(str, http.health))} then {'200' if not result.unrecovered else 'never 200'}"
+              + (f", health {health_trail(http.health)} then {'200' if not result.unrecovered else 'never 200'}"
                  if http else ""))
         if args.verbose or not result.ok:
             print(f"torture: errors seen {dict(sorted(record.errors.items()))}; "

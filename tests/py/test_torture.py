@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from torture.checker import check
-from torture.runner import Record
+from torture.runner import Record, health_trail
 
 from conftest import at, future_day
 
@@ -64,3 +64,10 @@ async def test_checker_reports_planted_violations(clean_db, make_barber, make_se
     assert result.lost_updates == 1
     assert result.undocumented_errors == 1
     assert not result.ok
+
+
+def test_the_health_trail_folds_repeated_outages():
+    assert health_trail([200, 503, 200, 503, 200, 503, 200]) == "200>(503>200)x3"
+    assert health_trail([200, 503, 200]) == "200>503>200"
+    assert health_trail([200, 503]) == "200>503"
+    assert health_trail([]) == "never answered"
