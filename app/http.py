@@ -685,4 +685,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Barbershop booking", version="1.0.0", path="/schema"),
         request_max_body_size=hard["request_max_body_size"],
         debug=False,
+        logging_config=None,      # app.logs configures logging once, for every logger
     )

@@ -31,3 +31,34 @@ def test_the_command_line_logs_json_lines(database_url):
     assert any(json.loads(line).get("message") == "migrated" for line in lines), proc.stderr
     for line in lines:
         assert isinstance(json.loads(line), dict), line
+
+
+def test_the_service_logs_only_json_lines(database_url):
+    """uvicorn's and Litestar's own lines included: nothing reformats the root logger."""
+    import time
+
+    import httpx
+
+    from torture.http_clients import free_port
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
+           "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        httpx.get(f"http://127.0.0.1:{port}/appointments/1", timeout=5)      # a 401, logged by uvicorn
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=15)
+    lines = [line for line in out.splitlines() if line.strip()]
+    parsed = [json.loads(line) for line in lines]          # fails on any line that is not JSON
+    assert any(p["logger"] == "booking" and p["message"].startswith("serving on") for p in parsed), out
+    assert any(p["logger"].startswith("uvicorn") for p in parsed), out
