@@ -10,6 +10,7 @@
 | booking_idempotency_total                    | counter   | result (replay/miss)      |
 | http_request_duration_seconds                | histogram | method, route, status     |
 | booking_event_subscribers                    | gauge     |                           |
+| http_requests_shed_total                     | counter   |                           |
 
 operation is create, update or cancel; outcome is success, replayed, or the error's name
 from the catalogue (slot_conflict, version_mismatch, lock_timeout, ...). The conflict rate

@@ -44,3 +44,10 @@ def test_readme_configuration_table_is_the_one_in_app_config():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- config-table:begin -->")[1].split("<!-- config-table:end -->")[0]
     assert block.strip().splitlines() == table
+
+
+def test_readme_names_every_metric_the_service_exports():
+    from app.metrics import METRIC_NAMES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [name for name in METRIC_NAMES if f"`{name}`" not in readme] == []
