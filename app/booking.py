@@ -2,9 +2,10 @@
 
     from app.booking import create_booking, update_booking, cancel_booking, configure_booking_service
 
-Every call is one transaction on one connection (taken from the pool when `db` is a
-Pool): the transaction-local settings (lock timeout, application checks, idempotency key
-lifetime), then ONE statement calling the SQL function. All rules (validation, working
+Every call is ONE statement on one connection (taken from the pool when `db` is a Pool),
+in its own transaction (a savepoint when the caller's connection is inside a transaction):
+it makes the settings transaction-local (lock timeout, application checks, idempotency key
+lifetime) and calls the SQL function (sql/queries.sql says how). All rules (validation, working
 hours, time zones, overlap, visibility, versions) are the SQL functions'; this module
 parses arguments, maps rows to dicts and SQLSTATEs to exceptions, and retries.
 
@@ -227,9 +228,11 @@ async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple) -> asyncpg.
                 f"{cfg.idempotency_key_ttl_hours} hours")
 
     async def run(conn: asyncpg.Connection):
-        async with conn.transaction():
-            await conn.execute(QUERIES["configure_transaction"], *settings)
-            return await conn.fetchrow(QUERIES[query], *args)
+        if conn.is_in_transaction():
+            # The caller's transaction: a savepoint, so a refusal leaves it usable.
+            async with conn.transaction():
+                return await conn.fetchrow(QUERIES[query], *args, *settings)
+        return await conn.fetchrow(QUERIES[query], *args, *settings)   # its own transaction
 
     if isinstance(db, asyncpg.Pool):
         async with db.acquire() as conn:

@@ -601,7 +601,8 @@ def _rate_limit_identity(request: Request) -> str:
     return "address:" + (request.client.host if request.client else "unknown")
 
 
-def _is_booking_write(request: Request) -> bool:
+async def _is_booking_write(request: Request) -> bool:
+    # async on purpose: Litestar runs a plain function here in a worker thread, per request.
     return request.method in ("POST", "PATCH") and request.url.path.startswith("/appointments")
 
 

@@ -3,19 +3,22 @@
 -- the SQL. The business rules live in the functions these call; these only shape rows.
 -- Appointment rows come back with end_time and the local booking_date/booking_time in
 -- the barber's time zone (the zone conversion stays in SQL).
-
--- name: configure_transaction
--- Transaction-local settings the functions read: lock wait bound, application-side
--- checks on/off, idempotency key lifetime. $1 lock_timeout text, $2 'on'|'off', $3 interval text.
-SELECT set_config('booking.lock_timeout', $1::text, true),
-       set_config('booking.application_checks', $2::text, true),
-       set_config('booking.idempotency_key_ttl', $3::text, true);
+--
+-- The three writes carry the service's settings as their last three parameters (lock wait
+-- bound as text, application-side checks 'on'|'off', idempotency key lifetime as text) and
+-- make them transaction-local in a `settings` CTE. The function's first argument reads that
+-- CTE, so the settings are in force before the function runs: settings and call are one
+-- statement, one round trip, in the statement's own transaction (or the caller's).
 
 -- name: create_booking
 -- Book: the local date and time are read in the barber's zone (booking.local_start) and
 -- booked in the same statement. The advisory-lock wait is read back for the metrics.
 -- $1 barber_id, $2 user_id, $3 service, $4 booking_date, $5 booking_time, $6 buffer
--- before, $7 buffer after, $8 notes, $9 idempotency key.
+-- before, $7 buffer after, $8 notes, $9 idempotency key, $10-$12 the settings.
+WITH settings AS MATERIALIZED (
+    SELECT set_config('booking.lock_timeout', $10::text, true) AS lock_timeout,
+           set_config('booking.application_checks', $11::text, true) AS application_checks,
+           set_config('booking.idempotency_key_ttl', $12::text, true) AS idempotency_key_ttl)
 SELECT b.id, b.barber_id, b.user_id, b.service_name, b.start_time,
        b.start_time + make_interval(mins => b.duration_minutes) AS end_time,
        b.duration_minutes, b.buffer_time_before, b.buffer_time_after, b.status, b.notes,
@@ -24,14 +27,18 @@ SELECT b.id, b.barber_id, b.user_id, b.service_name, b.start_time,
        (b.start_time AT TIME ZONE z.timezone)::time AS booking_time,
        z.timezone, b.replayed,
        nullif(current_setting('booking.last_lock_wait_ms', true), '') AS lock_wait_ms
-FROM booking.book_appointment($1::bigint, $2::bigint, $3::text,
+FROM booking.book_appointment((SELECT $1::bigint FROM settings), $2::bigint, $3::text,
                               booking.local_start($1::bigint, $4::date, $5::time),
                               $6::int, $7::int, $8::text, $9::text) AS b
 LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = b.barber_id) AS z ON true;
 
 -- name: update_booking
 -- Change an appointment as user $2: $3 is the JSON object of changes (update_appointment
--- refuses unknown keys and bad values), $4 the expected version or NULL.
+-- refuses unknown keys and bad values), $4 the expected version or NULL, $5-$7 the settings.
+WITH settings AS MATERIALIZED (
+    SELECT set_config('booking.lock_timeout', $5::text, true) AS lock_timeout,
+           set_config('booking.application_checks', $6::text, true) AS application_checks,
+           set_config('booking.idempotency_key_ttl', $7::text, true) AS idempotency_key_ttl)
 SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
        a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
        a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
@@ -40,11 +47,15 @@ SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
        (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
        z.timezone, false AS replayed,
        nullif(current_setting('booking.last_lock_wait_ms', true), '') AS lock_wait_ms
-FROM booking.update_appointment($1::bigint, $2::bigint, $3::text::jsonb, $4::int) AS a
+FROM booking.update_appointment((SELECT $1::bigint FROM settings), $2::bigint, $3::text::jsonb, $4::int) AS a
 LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
 
 -- name: cancel_booking
--- Cancel appointment $1 as user $2, at expected version $3 (or NULL).
+-- Cancel appointment $1 as user $2, at expected version $3 (or NULL), $4-$6 the settings.
+WITH settings AS MATERIALIZED (
+    SELECT set_config('booking.lock_timeout', $4::text, true) AS lock_timeout,
+           set_config('booking.application_checks', $5::text, true) AS application_checks,
+           set_config('booking.idempotency_key_ttl', $6::text, true) AS idempotency_key_ttl)
 SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
        a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
        a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
@@ -53,7 +64,7 @@ SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
        (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
        z.timezone, false AS replayed,
        NULL::text AS lock_wait_ms
-FROM booking.cancel_appointment($1::bigint, $2::bigint, $3::int) AS a
+FROM booking.cancel_appointment((SELECT $1::bigint FROM settings), $2::bigint, $3::int) AS a
 LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
 
 -- name: get_booking

@@ -175,9 +175,12 @@ async def test_lock_timeout(app_pool, pool, shop):
             # An uncommitted booking of the same barber and day holds the slot lock.
             await holder.fetchrow("SELECT * FROM booking.book_appointment($1, 9, 'Haircut', $2)",
                                   shop, await holder.fetchval("SELECT booking.local_start($1, $2, '15:00')", shop, day))
+            started = asyncio.get_running_loop().time()
             with pytest.raises(LockTimeoutError) as info:
                 await book(app_pool, shop, day, 10)
             assert info.value.sqlstate == "55P03" and info.value.http_status == 503
+            # The configured 0.2 s bounded the wait, not the 5 s default: the setting reached SQL.
+            assert asyncio.get_running_loop().time() - started < 2.5
             # Prevention off: no advisory lock, so no wait; a different slot books.
             configure_booking_service(enable_double_booking_prevention=False, advisory_lock_timeout=0.2)
             appt = await book(app_pool, shop, day, 10)
@@ -360,3 +363,45 @@ def test_exports():
     for name in ("create_booking", "update_booking", "cancel_booking", "configure_booking_service",
                  "BookingConflictError", "ConcurrencyError", "LockTimeoutError", "IdempotencyKeyMismatchError"):
         assert name in booking.__all__
+
+
+async def test_the_idempotency_key_lifetime_reaches_the_database(app_pool, pool, shop):
+    configure_booking_service(idempotency_key_ttl_hours=48)   # at least 24: the SQL floor
+    await book(app_pool, shop, future_day(), 10, idempotency_key="ttl-1")
+    lifetime = await pool.fetchval("SELECT expires_at - created_at FROM booking.idempotency_keys "
+                                   "WHERE idempotency_key = 'ttl-1'")
+    assert lifetime == timedelta(hours=48)
+
+
+async def test_a_call_inside_the_callers_transaction_uses_a_savepoint(app_pool, shop):
+    day = future_day()
+    async with app_pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        first = await book(conn, shop, day, 10)
+        with pytest.raises(BookingConflictError):
+            await book(conn, shop, day, 10, 15, user=2)
+        # The refusal rolled back to the savepoint: the caller's transaction goes on.
+        second = await book(conn, shop, day, 11)
+        assert await conn.fetchval("SELECT count(*) FROM booking.appointments") == 2
+        await tx.rollback()
+    assert first["id"] != second["id"]
+    assert await app_pool.fetchval("SELECT count(*) FROM booking.appointments") == 0
+
+
+async def test_the_service_pool_rolls_back_what_a_released_connection_left_open(database_url):
+    from app import db
+    from app.config import Settings
+
+    pool = await db.create_pool(Settings.from_env({"DATABASE_URL": database_url, "DB_POOL_MIN": "1",
+                                                   "DB_POOL_MAX": "1"}))
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("BEGIN")          # left open, as an interrupted request would
+            await conn.execute("CREATE TEMP TABLE left_behind (x int)")
+        async with pool.acquire() as conn:      # the same connection (max 1)
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT to_regclass('pg_temp.left_behind')") is None
+            assert await conn.fetchval("SELECT current_user") == "booking_app"
+    finally:
+        await pool.close()
