@@ -53,13 +53,18 @@ BEGIN
                  WHERE u.barber_id IS NOT NULL AND u.during IS NOT NULL) k;
     END IF;
 
-    -- Fast path: take every free lock at once, in order, without waiting. A session that
-    -- set booking.lock_timeout takes the waiting path from the first key, so that a
-    -- value PostgreSQL refuses is reported (22023) whether or not a lock is contended.
+    -- A session that set booking.lock_timeout has its value checked now, whether or not a
+    -- lock turns out to be contended: a value PostgreSQL refuses for lock_timeout is
+    -- reported (22023) every time, not only under load. Two set_config calls, no
+    -- subtransaction (the service sets booking.lock_timeout on every call).
     IF coalesce(current_setting('booking.lock_timeout', true), '') <> '' AND cardinality(v_days) > 0 THEN
-        v_next := 1;
+        v_previous := current_setting('lock_timeout');
+        PERFORM set_config('lock_timeout', booking.lock_timeout(), true);
+        PERFORM set_config('lock_timeout', v_previous, true);
     END IF;
-    FOR i IN 1 .. CASE WHEN v_next > 0 THEN 0 ELSE coalesce(cardinality(v_days), 0) END LOOP
+
+    -- Fast path: take every free lock at once, in order, without waiting.
+    FOR i IN 1 .. coalesce(cardinality(v_days), 0) LOOP
         IF NOT pg_try_advisory_xact_lock(v_barbers[i], v_days[i]) THEN
             v_next := i;
             EXIT;
