@@ -188,6 +188,19 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (not Python's: NoneType, dict)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array"
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
@@ -198,7 +211,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise ProblemError(400, "invalid_json", "Malformed JSON", f"The request body is not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise ProblemError(422, "validation_error", "Invalid request",
-                           f"The request body must be a JSON object, not {type(data).__name__}.", field="body")
+                           f"The request body must be a JSON object, not {_json_kind(data)}.", field="body")
     return data
 
 
