@@ -30,8 +30,10 @@ def free_port() -> int:
 class Service:
     """`python -m app serve` against the torture database, plus one client token per user."""
 
-    def __init__(self, url: str, users: range, log_dir: str | Path | None = None):
+    def __init__(self, url: str, users: range, log_dir: str | Path | None = None,
+                 env: dict[str, str] | None = None):
         self.url = url
+        self.extra_env = env or {}      # over the defaults below (LOG_LEVEL, pool size, ...)
         self.log_dir = log_dir or ROOT / "test-output"
         Path(self.log_dir).mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -43,7 +45,7 @@ class Service:
     def start(self) -> None:
         env = {**os.environ, "DATABASE_URL": self.url, "HOST": "127.0.0.1", "PORT": str(self.port),
                "RATE_LIMIT_PER_MINUTE": "0",      # the workload is one token at full speed
-               "LOG_LEVEL": "WARNING", "DB_POOL_MAX": "10", "ADVISORY_LOCK_TIMEOUT": "2"}
+               "LOG_LEVEL": "WARNING", "DB_POOL_MAX": "10", "ADVISORY_LOCK_TIMEOUT": "2", **self.extra_env}
         for user in self.users:
             out = subprocess.run([sys.executable, "-m", "app", "token", "create", "--user-id", str(user),
                                   "--role", "client"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)

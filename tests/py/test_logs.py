@@ -33,31 +33,19 @@ def test_the_command_line_logs_json_lines(database_url):
         assert isinstance(json.loads(line), dict), line
 
 
-def test_the_service_logs_only_json_lines(database_url):
+def test_the_service_logs_only_json_lines(database_url, tmp_path):
     """uvicorn's and Litestar's own lines included: nothing reformats the root logger."""
-    import time
-
     import httpx
 
-    from torture.http_clients import free_port
+    from torture.http_clients import Service
 
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
-           "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    service = Service(database_url, range(0), log_dir=tmp_path, env={"LOG_LEVEL": "INFO", "LOG_FORMAT": "json"})
+    service.start()                                   # returns once /health answers 200
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        httpx.get(f"http://127.0.0.1:{port}/appointments/1", timeout=5)      # a 401, logged by uvicorn
+        httpx.get(f"{service.base}/appointments/1", timeout=5)      # a 401, logged by uvicorn
     finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=15)
+        service.stop()
+    out = service.log_path.read_text()
     lines = [line for line in out.splitlines() if line.strip()]
     parsed = [json.loads(line) for line in lines]          # fails on any line that is not JSON
     assert any(p["logger"] == "booking" and p["message"].startswith("serving on") for p in parsed), out
