@@ -69,7 +69,10 @@ def cmd_demo_data(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     from app.logs import configure
 
-    configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "json"))
+    try:
+        configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "json"))
+    except ValueError as e:
+        sys.exit(f"python -m app: {e}")
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -28,7 +28,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+FORMATS = ("json", "text")
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """Raises ValueError, saying what is accepted, for an unknown format or level."""
+    fmt = fmt.strip().lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"LOG_FORMAT must be json or text (got {fmt!r})")
+    if not isinstance(logging.getLevelName(level.strip().upper()), int):
+        raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (got {level!r})")
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "text":
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
@@ -36,5 +45,5 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(level.strip().upper())
     logging.getLogger("yoyo").setLevel(logging.WARNING)      # one line per migration step is noise

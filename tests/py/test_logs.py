@@ -50,3 +50,10 @@ def test_the_service_logs_only_json_lines(database_url, tmp_path):
     parsed = [json.loads(line) for line in lines]          # fails on any line that is not JSON
     assert any(p["logger"] == "booking" and p["message"].startswith("serving on") for p in parsed), out
     assert any(p["logger"].startswith("uvicorn") for p in parsed), out
+
+
+def test_an_unknown_log_format_or_level_is_refused_with_a_clear_message():
+    for name, value in (("LOG_FORMAT", "yaml"), ("LOG_LEVEL", "LOUD")):
+        proc = subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, capture_output=True, text=True,
+                              env={**os.environ, name: value})
+        assert proc.returncode != 0 and f"{name} must be" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
