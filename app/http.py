@@ -60,6 +60,9 @@ from app import db as dbmod
 from app.config import Settings
 from app.errors import BookingError, ValidationError, from_postgres
 from app.events import CLOSE, RESYNC, EventHub
+from app.openapi import (
+    CHANGE_BODY, CREATE_BODY, IDEMPOTENCY_KEY, IF_MATCH, LAST_EVENT_ID, SECURITY_COMPONENTS, SLOT_QUERY, documented,
+)
 from app.queries import QUERIES
 
 log = logging.getLogger("booking.http")
@@ -284,7 +287,8 @@ def _check_service_length(value: Any) -> None:
 
 # --- appointments ----------------------------------------------------------------------
 
-@post("/appointments", status_code=201, summary="Book an appointment")
+@post("/appointments", status_code=201, summary="Book an appointment",
+      operation_class=documented(body=CREATE_BODY, parameters=[IDEMPOTENCY_KEY]))
 async def create_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     data = await read_json_object(request)
@@ -323,7 +327,7 @@ async def create_appointment(request: Request) -> Response:
     return appointment_response(row, 201, headers)
 
 
-@get("/appointments/{appointment_id:str}", summary="Read an appointment")
+@get("/appointments/{appointment_id:str}", summary="Read an appointment", operation_class=documented())
 async def read_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
@@ -334,7 +338,8 @@ async def read_appointment(request: Request) -> Response:
     return appointment_response(dict(rows[0]))
 
 
-@patch("/appointments/{appointment_id:str}", summary="Change an appointment")
+@patch("/appointments/{appointment_id:str}", summary="Change an appointment",
+       operation_class=documented(body=CHANGE_BODY, parameters=[IF_MATCH]))
 async def change_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
@@ -344,7 +349,8 @@ async def change_appointment(request: Request) -> Response:
     return appointment_response(row)
 
 
-@post("/appointments/{appointment_id:str}/cancel", status_code=200, summary="Cancel an appointment")
+@post("/appointments/{appointment_id:str}/cancel", status_code=200, summary="Cancel an appointment",
+      operation_class=documented(parameters=[IF_MATCH]))
 async def cancel_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
@@ -364,7 +370,8 @@ def _query_int(request: Request, name: str, default: int) -> int:
     return booking.parse_int(int(value), name, minimum=-(2**31), maximum=2**31 - 1)
 
 
-@get("/barbers/{barber_id:str}/availability", summary="Free start times of a barber on a day")
+@get("/barbers/{barber_id:str}/availability", summary="Free start times of a barber on a day",
+     operation_class=documented(parameters=SLOT_QUERY))
 async def availability(request: Request) -> Response:
     await authenticate(request)
     bid = parse_path_id(request.path_params["barber_id"], "Barber")
@@ -393,7 +400,8 @@ def _event_from_row(row: asyncpg.Record) -> dict[str, Any]:
             "kind": row["kind"], "payload": json.loads(row["payload"]), "created_at": rfc3339(row["created_at"])}
 
 
-@get("/barbers/{barber_id:str}/events", summary="Server-Sent Events: the barber's bookings, changes, cancellations")
+@get("/barbers/{barber_id:str}/events", summary="Server-Sent Events: the barber's bookings, changes, cancellations",
+     operation_class=documented(parameters=[LAST_EVENT_ID]))
 async def barber_events(request: Request) -> Stream:
     await authenticate(request)
     bid = parse_path_id(request.path_params["barber_id"], "Barber")
@@ -696,7 +704,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     *hard["middleware"]],
         cors_config=hard["cors_config"],
         before_send=hard["before_send"],
-        openapi_config=OpenAPIConfig(title="Barbershop booking", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(title="Barbershop booking", version="1.0.0", path="/schema",
+                                     components=SECURITY_COMPONENTS),
         request_max_body_size=hard["request_max_body_size"],
         debug=False,
         logging_config=None,      # app.logs configures logging once, for every logger

@@ -26,10 +26,12 @@ import re
 from pathlib import Path
 
 from litestar import MediaType, Request, Response, get
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.static_files import create_static_files_router
 
 from app import booking
 from app.errors import ValidationError
+from app.openapi import SLOT_QUERY, documented, query
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -52,7 +54,7 @@ def booking_page() -> Response:
     return Response(content=html, media_type=MediaType.HTML, headers={"Cache-Control": "no-cache"})
 
 
-@get("/barbers", summary="Every barber: id, name, time zone")
+@get("/barbers", summary="Every barber: id, name, time zone", operation_class=documented())
 async def list_barbers(request: Request) -> Response:
     http = _http()
     await http.authenticate(request)
@@ -60,7 +62,7 @@ async def list_barbers(request: Request) -> Response:
     return _json({"barbers": [{"id": r["id"], "name": r["name"], "timezone": r["timezone"]} for r in rows]})
 
 
-@get("/services", summary="Every service: name, duration, price")
+@get("/services", summary="Every service: name, duration, price", operation_class=documented())
 async def list_services(request: Request) -> Response:
     http = _http()
     await http.authenticate(request)
@@ -79,7 +81,11 @@ def _optional_barber_id(value: str | None) -> int | None:
     return int(value)
 
 
-@get("/availability", summary="Free start times of one barber, or of any barber, on a day")
+@get("/availability", summary="Free start times of one barber, or of any barber, on a day",
+     operation_class=documented(parameters=[
+         query("barber_id", Schema(type=OpenAPIType.STRING, pattern=r"^([0-9]{1,19}|any)?$"),
+               "A barber's id; omitted, empty or \"any\": any barber who offers the service."),
+         *SLOT_QUERY]))
 async def any_availability(request: Request) -> Response:
     http = _http()
     await http.authenticate(request)

@@ -15,7 +15,7 @@ import re
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import itertools
@@ -77,8 +77,11 @@ POST_BODY = body(
     {"barber_id": field(st.one_of(st.integers(1, 4), st.none())),
      "buffer_time_before": MINUTES, "buffer_time_after": MINUTES, "notes": field(st.text(max_size=50))},
 )
+instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
+    lambda t: t.replace(microsecond=0).isoformat() + "Z")
 PATCH_BODY = body({}, {
-    "barber_id": field(st.integers(1, 4)), "service": field(st.sampled_from(["Haircut", "Beard Trim", "Perm"])),
+    "barber_id": field(st.integers(1, 4)), "start_time": field(instants),
+    "service": field(st.sampled_from(["Haircut", "Perm"])),     # not changeable: always BK009
     "booking_date": field(dates), "booking_time": field(times),
     "buffer_time_before": MINUTES, "buffer_time_after": MINUTES,
     "notes": field(st.text(max_size=50)),

@@ -51,3 +51,23 @@ def test_readme_names_every_metric_the_service_exports():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [name for name in METRIC_NAMES if f"`{name}`" not in readme] == []
+
+
+def test_the_openapi_schema_describes_what_the_handlers_and_functions_accept():
+    from app.config import Settings
+    from app.http import CREATE_FIELDS, MAX_SERVICE_LENGTH, create_app
+
+    schema = create_app(Settings.from_env(database_url="postgresql://unused@/unused")).openapi_schema.to_schema()
+    create = schema["paths"]["/appointments"]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == CREATE_FIELDS
+    assert body["properties"]["service"]["maxLength"] == MAX_SERVICE_LENGTH
+    assert [p["name"] for p in create["parameters"]] == ["Idempotency-Key"]
+    change = schema["paths"]["/appointments/{appointment_id}"]["patch"]
+    keys = re.search(r"c_keys CONSTANT text\[\] := ARRAY\[(.*?)\];",
+                     (ROOT / "sql" / "functions" / "update_appointment.sql").read_text(), re.S).group(1)
+    assert set(change["requestBody"]["content"]["application/json"]["schema"]["properties"]) == \
+        set(re.findall(r"'(\w+)'", keys))
+    # Every refusal is a problem document, and the schema says so.
+    assert "application/problem+json" in change["responses"]["412"]["content"]
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"

@@ -1,6 +1,8 @@
-"""API fuzzing: schemathesis generates requests from the service's own OpenAPI schema and
-sends them, authenticated as an admin, to a real `python -m app serve` on a loopback port.
-No response may be a 5xx, and every response must match what the schema documents."""
+"""API fuzzing: schemathesis generates requests from the service's own OpenAPI schema (its
+paths, query and header parameters and JSON bodies: app/openapi.py) and sends them,
+authenticated as an admin, to a real `python -m app serve` on a loopback port. No response
+may be a 5xx, and every response must match what the schema documents: status, content type
+(problem documents are application/problem+json) and body."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(database_url
             [str(Path(sys.executable).parent / "st"), "run", f"{service.base}/schema/openapi.json",
              "-H", f"Authorization: Bearer {admin}",
              "--checks", "not_a_server_error,content_type_conformance,response_schema_conformance",
-             "--max-examples", os.environ.get("FUZZ_EXAMPLES", "30"), "--seed", "20261125"],
+             "--max-examples", os.environ.get("FUZZ_EXAMPLES", "60"), "--seed", "20261125"],
             cwd=ROOT, capture_output=True, text=True, timeout=600,
         )
     finally:
