@@ -14,7 +14,10 @@
 | LOG_FORMAT                | json           | json: one JSON object per line (ts, level, logger, message,    |
 |                           |                | fields); text: plain lines for reading in a terminal           |
 | HEALTH_TIMEOUT            | 1.5            | seconds `SELECT 1` may take before /health answers 503         |
-| PURGE_INTERVAL            | 3600           | seconds between purges of expired idempotency keys (0 = never) |
+| PURGE_INTERVAL            | 3600           | seconds between purges of expired idempotency keys and old     |
+|                           |                | change-feed events (0 = never)                                 |
+| EVENT_RETENTION_HOURS     | 168            | change-feed events older than this are purged (at least 1); a  |
+|                           |                | Last-Event-ID older than that replays only what is left        |
 | ENABLE_DOUBLE_BOOKING_PREVENTION | true    | false turns off the application-side layers (advisory lock,    |
 |                           |                | retries); the database's trigger and constraint stay on        |
 | ADVISORY_LOCK_TIMEOUT     | 5              | seconds a booking waits for its barber's slot lock (-> 503)    |
@@ -72,6 +75,7 @@ class Settings:
     log_level: str = "INFO"
     health_timeout: float = 1.5
     purge_interval: float = 3600.0
+    event_retention_hours: int = 168
     enable_double_booking_prevention: bool = True
     rate_limit_per_minute: int = 120
     max_body_bytes: int = 16384
@@ -91,6 +95,7 @@ class Settings:
             "host": ("HOST", str), "port": ("PORT", int), "db_pool_min": ("DB_POOL_MIN", int),
             "db_pool_max": ("DB_POOL_MAX", int), "log_level": ("LOG_LEVEL", str),
             "health_timeout": ("HEALTH_TIMEOUT", float), "purge_interval": ("PURGE_INTERVAL", float),
+            "event_retention_hours": ("EVENT_RETENTION_HOURS", int),
             "enable_double_booking_prevention": ("ENABLE_DOUBLE_BOOKING_PREVENTION", _bool),
             "rate_limit_per_minute": ("RATE_LIMIT_PER_MINUTE", int), "max_body_bytes": ("MAX_BODY_BYTES", int),
             "max_in_flight": ("MAX_IN_FLIGHT", int), "queue_timeout": ("QUEUE_TIMEOUT", float),
@@ -119,4 +124,6 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         values.update(overrides)
+        if values.get("event_retention_hours", 1) < 1:
+            raise SystemExit("EVENT_RETENTION_HOURS must be at least 1 (the change feed keeps an hour at least)")
         return cls(**values)

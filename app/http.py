@@ -655,9 +655,12 @@ async def _purge_loop(app: Litestar) -> None:
     while True:
         try:
             deleted = await app.state.pool.fetchval(QUERIES["purge_idempotency_keys"])
-            log.info("purged %s expired idempotency key(s)", deleted)
+            events = await app.state.pool.fetchval(QUERIES["purge_appointment_events"],
+                                                   app.state.settings.event_retention_hours)
+            log.info("purged %s expired idempotency key(s) and %s old change-feed event(s)", deleted, events,
+                     extra={"idempotency_keys_deleted": deleted, "events_deleted": events})
         except Exception as e:   # the next round tries again
-            log.warning("purging idempotency keys failed: %r", e)
+            log.warning("purging idempotency keys and old events failed: %r", e)
         await asyncio.sleep(interval)
 
 

@@ -56,6 +56,7 @@ GRANT EXECUTE ON FUNCTION
     booking.get_appointment(bigint, bigint),
     booking.local_start(bigint, date, time),
     booking.purge_expired_idempotency_keys(),
+    booking.purge_old_appointment_events(interval),
     booking.free_slots(bigint, date, text, int, int, int),
     booking.events_since(bigint, bigint),
     booking.latest_event_id(bigint)

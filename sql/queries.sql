@@ -101,6 +101,10 @@ ORDER BY e.id;
 -- Delete idempotency keys past their expiry; returns how many.
 SELECT booking.purge_expired_idempotency_keys();
 
+-- name: purge_appointment_events
+-- Delete change-feed events older than $1 hours (at least 1); returns how many.
+SELECT booking.purge_old_appointment_events(make_interval(hours => $1::int));
+
 -- name: health
 -- The database answers.
 SELECT 1;

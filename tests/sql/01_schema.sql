@@ -1,7 +1,7 @@
 -- The schema of the contract (contract.md section 2): tables, columns, types, defaults,
 -- checks, the exclusion constraint, the indexes, the triggers and the function signatures.
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 
 SELECT has_schema('booking');
 
@@ -184,6 +184,7 @@ FROM (VALUES
     ('get_appointment', ARRAY['bigint', 'bigint']),
     ('local_start', ARRAY['bigint', 'date', 'time without time zone']),
     ('purge_expired_idempotency_keys', ARRAY[]::text[]),
+    ('purge_old_appointment_events', ARRAY['interval']),
     ('authenticate_token', ARRAY['bytea'])
 ) AS f(f, args);
 

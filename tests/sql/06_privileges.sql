@@ -88,7 +88,7 @@ SELECT set_eq(
               WHERE p.pronamespace = 'booking'::regnamespace AND has_function_privilege(%L, p.oid, 'EXECUTE')$$, r),
     CASE r WHEN 'booking_app' THEN ARRAY['authenticate_token'] ELSE ARRAY[]::text[] END
         || ARRAY['book_appointment', 'update_appointment', 'cancel_appointment', 'get_appointment', 'local_start',
-                 'purge_expired_idempotency_keys', 'free_slots', 'events_since', 'latest_event_id',
+                 'purge_expired_idempotency_keys', 'purge_old_appointment_events', 'free_slots', 'events_since', 'latest_event_id',
                  'blocked_interval', 'is_valid_timezone'],
     r || ' may execute these functions of schema booking and no other')
 FROM unnest(ARRAY['booking_app', 'booking_client']) AS r;

@@ -34,6 +34,7 @@ INSERT INTO decided_functions VALUES
     ('booking.events_since(bigint,bigint)',                                     true,  true),
     ('booking.latest_event_id(bigint)',                                         true,  true),
     ('booking.purge_expired_idempotency_keys()',                                true,  true),
+    ('booking.purge_old_appointment_events(interval)',                          true,  true),
     ('booking.authenticate_token(bytea)',                                       true,  false),
     -- Called by the generated column and CHECK constraints (harmless, IMMUTABLE).
     ('booking.blocked_interval(timestamp with time zone,integer,integer,integer)', true, true),

@@ -193,3 +193,31 @@ async def test_availability_unknown_barber_is_404(client, shop):
         r = await client.get(f"/barbers/{bid}/availability?date=2027-01-04&service=Haircut", headers=shop.client)
         assert r.status_code == 404, r.text
         assert r.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_the_service_purges_expired_keys_and_old_events_at_start(database_url, clean_db, shop):
+    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    for key, hour in (("old-key", 10), ("new-key", 11)):
+        start = await clean_db.fetchval("SELECT booking.local_start($1, $2, make_time($3, 0, 0))",
+                                        shop.other_barber, day, hour)
+        await clean_db.fetchrow("SELECT * FROM booking.book_appointment($1, 101, 'Haircut', $2, p_idempotency_key => $3)",
+                                shop.other_barber, start, key)
+    await clean_db.execute("UPDATE booking.idempotency_keys SET expires_at = now() - interval '1 second' "
+                           "WHERE idempotency_key = 'old-key'")
+    await clean_db.execute("UPDATE booking.appointment_events SET created_at = now() - interval '3 hours' "
+                           "WHERE id = (SELECT min(id) FROM booking.appointment_events)")
+    app = create_app(Settings.from_env(database_url=database_url, purge_interval=3600, event_retention_hours=2))
+    async with running(app):
+        for _ in range(50):                        # the first purge runs as the service starts
+            keys = await clean_db.fetch("SELECT idempotency_key FROM booking.idempotency_keys")
+            events = await clean_db.fetchval("SELECT count(*) FROM booking.appointment_events")
+            if len(keys) == 1 and events == 1:
+                break
+            await asyncio.sleep(0.1)
+    assert [k["idempotency_key"] for k in keys] == ["new-key"]
+    assert events == 1
+
+
+def test_event_retention_under_an_hour_is_refused():
+    with pytest.raises(SystemExit, match="EVENT_RETENTION_HOURS"):
+        Settings.from_env({"DATABASE_URL": "postgresql://unused@/unused", "EVENT_RETENTION_HOURS": "0"})
