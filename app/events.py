@@ -128,7 +128,7 @@ class EventHub:
                         await asyncio.wait_for(self._lost.wait(), timeout=10)
                     except asyncio.TimeoutError:
                         try:
-                            await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=5)
+                            await asyncio.wait_for(conn.fetchval(QUERIES["health"]), timeout=5)
                         except Exception:
                             break
             finally:
