@@ -61,7 +61,8 @@ from app.config import Settings
 from app.errors import BookingError, ValidationError, from_postgres
 from app.events import CLOSE, RESYNC, EventHub
 from app.openapi import (
-    CHANGE_BODY, CREATE_BODY, IDEMPOTENCY_KEY, IF_MATCH, LAST_EVENT_ID, SECURITY_COMPONENTS, SLOT_QUERY, documented,
+    APPOINTMENT, CHANGE_BODY, CREATE_BODY, IDEMPOTENCY_KEY, IF_MATCH, LAST_EVENT_ID, SECURITY_COMPONENTS, SLOT_QUERY,
+    SLOTS, documented,
 )
 from app.queries import QUERIES
 
@@ -288,7 +289,7 @@ def _check_service_length(value: Any) -> None:
 # --- appointments ----------------------------------------------------------------------
 
 @post("/appointments", status_code=201, summary="Book an appointment",
-      operation_class=documented(body=CREATE_BODY, parameters=[IDEMPOTENCY_KEY]))
+      operation_class=documented(body=CREATE_BODY, parameters=[IDEMPOTENCY_KEY], answer=APPOINTMENT))
 async def create_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     data = await read_json_object(request)
@@ -327,7 +328,8 @@ async def create_appointment(request: Request) -> Response:
     return appointment_response(row, 201, headers)
 
 
-@get("/appointments/{appointment_id:str}", summary="Read an appointment", operation_class=documented())
+@get("/appointments/{appointment_id:str}", summary="Read an appointment",
+     operation_class=documented(answer=APPOINTMENT))
 async def read_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
@@ -339,7 +341,7 @@ async def read_appointment(request: Request) -> Response:
 
 
 @patch("/appointments/{appointment_id:str}", summary="Change an appointment",
-       operation_class=documented(body=CHANGE_BODY, parameters=[IF_MATCH]))
+       operation_class=documented(body=CHANGE_BODY, parameters=[IF_MATCH], answer=APPOINTMENT))
 async def change_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
@@ -350,7 +352,7 @@ async def change_appointment(request: Request) -> Response:
 
 
 @post("/appointments/{appointment_id:str}/cancel", status_code=200, summary="Cancel an appointment",
-      operation_class=documented(parameters=[IF_MATCH]))
+      operation_class=documented(parameters=[IF_MATCH], answer=APPOINTMENT))
 async def cancel_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
@@ -371,7 +373,7 @@ def _query_int(request: Request, name: str, default: int) -> int:
 
 
 @get("/barbers/{barber_id:str}/availability", summary="Free start times of a barber on a day",
-     operation_class=documented(parameters=SLOT_QUERY))
+     operation_class=documented(parameters=SLOT_QUERY, answer=SLOTS))
 async def availability(request: Request) -> Response:
     await authenticate(request)
     bid = parse_path_id(request.path_params["barber_id"], "Barber")
@@ -401,7 +403,7 @@ def _event_from_row(row: asyncpg.Record) -> dict[str, Any]:
 
 
 @get("/barbers/{barber_id:str}/events", summary="Server-Sent Events: the barber's bookings, changes, cancellations",
-     operation_class=documented(parameters=[LAST_EVENT_ID]))
+     media_type="text/event-stream", operation_class=documented(parameters=[LAST_EVENT_ID]))
 async def barber_events(request: Request) -> Stream:
     await authenticate(request)
     bid = parse_path_id(request.path_params["barber_id"], "Barber")

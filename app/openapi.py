@@ -60,6 +60,41 @@ CHANGE_BODY = Schema(
 )
 
 
+_INSTANT = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME)
+_INT = Schema(type=OpenAPIType.INTEGER)
+_STATUS = Schema(type=OpenAPIType.STRING, enum=["scheduled", "confirmed", "completed", "cancelled", "no_show"])
+
+# An appointment as every appointment answer carries it (app.http.appointment_json); the
+# ETag header is its version.
+APPOINTMENT = Schema(
+    type=OpenAPIType.OBJECT,
+    properties={
+        "id": _INT, "barber_id": _INT, "user_id": _INT, "service": Schema(type=OpenAPIType.STRING),
+        "booking_date": _DATE, "booking_time": _TIME,
+        "timezone": Schema(type=OpenAPIType.STRING, description="The barber's IANA time zone."),
+        "start_time": _INSTANT, "end_time": _INSTANT, "duration_minutes": _INT,
+        "buffer_time_before": _INT, "buffer_time_after": _INT, "status": _STATUS,
+        "notes": Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.NULL)]),
+        "version": Schema(type=OpenAPIType.INTEGER, minimum=1), "created_at": _INSTANT, "updated_at": _INSTANT,
+    },
+    required=["id", "barber_id", "user_id", "service", "booking_date", "booking_time", "timezone", "start_time",
+              "end_time", "duration_minutes", "buffer_time_before", "buffer_time_after", "status", "notes",
+              "version", "created_at", "updated_at"],
+    additional_properties=False,
+)
+SLOTS = Schema(
+    type=OpenAPIType.OBJECT,
+    properties={
+        "barber_id": Schema(one_of=[_INT, Schema(type=OpenAPIType.NULL)]), "date": _DATE,
+        "service": Schema(type=OpenAPIType.STRING),
+        "slots": Schema(type=OpenAPIType.ARRAY, items=Schema(
+            type=OpenAPIType.OBJECT, properties={"start": _INSTANT, "end": _INSTANT}, required=["start", "end"],
+            additional_properties=False)),
+    },
+    required=["barber_id", "date", "service", "slots"],
+    additional_properties=False,
+)
+
 # RFC 9457 problem details, as app/errors.py writes them; `code` is the stable name (the
 # SQLSTATE for the engine's refusals, see the README's table).
 PROBLEM = Schema(
@@ -101,9 +136,10 @@ SLOT_QUERY = [
 ]
 
 
-def documented(*, body: Schema | None = None, parameters: list[Parameter] = (),
+def documented(*, body: Schema | None = None, parameters: list[Parameter] = (), answer: Schema | None = None,
                authenticated: bool = True) -> type[Operation]:
-    """An Operation class for a route: Litestar builds it, this adds what the handler reads."""
+    """An Operation class for a route: Litestar builds it, this adds what the handler reads
+    and, with `answer`, the JSON its success response carries."""
 
     @dataclass
     class DocumentedOperation(Operation):
@@ -116,6 +152,12 @@ def documented(*, body: Schema | None = None, parameters: list[Parameter] = (),
             if authenticated:
                 self.security = [{BEARER: []}]
             responses = dict(self.responses or {})
+            if answer is not None:
+                for status, response in list(responses.items()):
+                    if status.startswith("2"):
+                        responses[status] = OpenAPIResponse(
+                            description=response.description,
+                            content={"application/json": OpenAPIMediaType(schema=answer)})
             for status, description in PROBLEM_STATUSES.items():
                 responses[status] = OpenAPIResponse(
                     description=description,

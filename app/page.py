@@ -31,7 +31,7 @@ from litestar.static_files import create_static_files_router
 
 from app import booking
 from app.errors import ValidationError
-from app.openapi import SLOT_QUERY, documented, query
+from app.openapi import SLOT_QUERY, SLOTS, documented, query
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -85,7 +85,7 @@ def _optional_barber_id(value: str | None) -> int | None:
      operation_class=documented(parameters=[
          query("barber_id", Schema(type=OpenAPIType.STRING, pattern=r"^([0-9]{1,19}|any)?$"),
                "A barber's id; omitted, empty or \"any\": any barber who offers the service."),
-         *SLOT_QUERY]))
+         *SLOT_QUERY], answer=SLOTS))
 async def any_availability(request: Request) -> Response:
     http = _http()
     await http.authenticate(request)

@@ -53,6 +53,41 @@ async def test_openapi_schema_is_open(client):
         assert p in paths, sorted(paths)
 
 
+
+async def test_answers_match_the_openapi_schema(client, shop, day):
+    """Each success answer of the appointment and availability routes validates against the
+    JSON Schema /schema documents for it (2020-12, formats checked), as clients would."""
+    import jsonschema_rs
+
+    doc = (await client.get("/schema/openapi.json")).json()
+
+    def check(path: str, method: str, response: httpx.Response) -> None:
+        content = doc["paths"][path][method]["responses"][str(response.status_code)]["content"]
+        schema = {**content["application/json"]["schema"], "components": doc.get("components", {})}
+        errors = [str(e) for e in jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+                  .iter_errors(response.json())]
+        assert errors == [], (path, method, response.json(), errors)
+
+    body = {"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00",
+            "notes": "Short"}
+    created = await client.post("/appointments", json=body, headers=shop.client)
+    assert created.status_code == 201, created.text
+    check("/appointments", "post", created)
+    path = f"/appointments/{created.json()['id']}"
+    check("/appointments/{appointment_id}", "get", await client.get(path, headers=shop.client))
+    changed = await client.patch(path, json={"booking_time": "11:00", "notes": None}, headers=shop.client)
+    assert changed.status_code == 200, changed.text
+    check("/appointments/{appointment_id}", "patch", changed)
+    cancelled = await client.post(path + "/cancel", headers=shop.client)
+    check("/appointments/{appointment_id}/cancel", "post", cancelled)
+    slots = await client.get(f"/barbers/{shop.barber}/availability",
+                             params={"date": day.isoformat(), "service": "Haircut"}, headers=shop.client)
+    assert slots.json()["slots"], slots.text
+    check("/barbers/{barber_id}/availability", "get", slots)
+    check("/availability", "get", await client.get("/availability", headers=shop.client,
+                                                   params={"date": day.isoformat(), "service": "Haircut",
+                                                           "barber_id": str(shop.barber)}))
+
 async def test_metrics_names_and_counts(client, shop):
     day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
     b = {"barber_id": shop.other_barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"}
