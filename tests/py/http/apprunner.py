@@ -1,5 +1,6 @@
-"""Run a Litestar app's lifespan in a task of its own (imported by the HTTP tests as the
-top-level module `apprunner`: tests/py/http is on sys.path, being a rootless test dir)."""
+"""Run a Litestar app's lifespan in a task of its own, or the app under a real uvicorn server
+on a loopback port (imported by the HTTP tests as the top-level module `apprunner`:
+tests/py/http is on sys.path, being a rootless test dir)."""
 
 from __future__ import annotations
 
@@ -31,4 +32,29 @@ async def running(app):
         yield app
     finally:
         stop.set()
+        await task
+
+
+@asynccontextmanager
+async def serving(app, *, wait: float = 10.0):
+    """The app under uvicorn on 127.0.0.1 (a free port) in this event loop, once its LISTEN
+    connection is up; yields the base URL. For what ASGITransport cannot do: an endless
+    SSE stream, a real browser."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(500):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        await asyncio.wait_for(app.state.events.listening.wait(), wait)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
         await task

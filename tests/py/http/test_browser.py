@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 
 from app.config import Settings
 from app.http import create_app
+from apprunner import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -67,20 +67,8 @@ async def browser():
 @pytest.fixture(scope="module")
 async def server(database_url):
     app = create_app(Settings.from_env(database_url=database_url, purge_interval=0))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
-                            timeout_graceful_shutdown=1)
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve())
-    for _ in range(500):
-        if srv.started:
-            break
-        await asyncio.sleep(0.01)
-    assert srv.started, "uvicorn did not start"
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    await asyncio.wait_for(app.state.events.listening.wait(), 10)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    await task
+    async with serving(app) as base:
+        yield app, base
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-import uvicorn
 
 from app.config import Settings
 from app.http import create_app
+from apprunner import serving
 
 WAIT = 10.0   # a bound against hanging, not a speed requirement
 
@@ -25,20 +25,8 @@ WAIT = 10.0   # a bound against hanging, not a speed requirement
 @pytest.fixture(scope="module")
 async def server(database_url):
     app = create_app(Settings.from_env(database_url=database_url, purge_interval=0))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
-                            timeout_graceful_shutdown=2)
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve())
-    for _ in range(500):
-        if srv.started:
-            break
-        await asyncio.sleep(0.01)
-    assert srv.started, "uvicorn did not start"
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    await asyncio.wait_for(app.state.events.listening.wait(), WAIT)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    await task
+    async with serving(app, wait=WAIT) as base:
+        yield app, base
 
 
 class EventReader:
