@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from httpfixtures import *  # noqa: F403  (the fixtures: see httpfixtures.py)
 
-import asyncio
 import os
 from datetime import datetime, time, timezone
 from pathlib import Path
