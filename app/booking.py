@@ -327,7 +327,7 @@ async def create_booking(db, *, user_id: int, booking_date: date | str, booking_
     """
     args = (
         None if barber_id is None else parse_int(barber_id, "barber_id"), parse_int(user_id, "user_id"), parse_text(service, "service"),
-        parse_date(booking_date), parse_time(booking_time),
+        parse_date(booking_date).isoformat(), parse_time(booking_time).isoformat(),
         parse_int(buffer_time_before, "buffer_time_before", minimum=-INT32_MAX - 1, maximum=INT32_MAX),
         parse_int(buffer_time_after, "buffer_time_after", minimum=-INT32_MAX - 1, maximum=INT32_MAX),
         parse_text(notes, "notes", optional=True), parse_text(idempotency_key, "idempotency_key", optional=True),

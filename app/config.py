@@ -8,16 +8,22 @@
 | DB_ROLE                   | booking_app    | role every pooled connection runs as (SET ROLE at connect);    |
 |                           |                | empty = the login role of DATABASE_URL                         |
 | DB_POOL_MIN               | 2              | asyncpg pool: connections kept open                            |
-| DB_POOL_MAX               | 20             | asyncpg pool: most connections at once                         |
+| DB_POOL_MAX               | 20             | asyncpg pool of the booking calls: most connections at once    |
+| DB_READ_POOL_MAX          | 10             | asyncpg pool of the reads (authentication, appointments, free  |
+|                           |                | slots, listings, the change feed): most connections at once    |
+| READ_STATEMENT_TIMEOUT    | 2.0            | seconds PostgreSQL lets one read of the service run, then      |
+|                           |                | cancels it (statement_timeout of the read pool; -> 503)        |
+| TEMP_FILE_LIMIT           | 256MB          | temp_file_limit of the service's sessions (set when the login  |
+|                           |                | is a superuser; otherwise the role default of sql/grants.sql); |
+|                           |                | empty = leave the server's setting                             |
 | LOG_LEVEL                 | INFO           | logging level (DEBUG shows each layer's decision, logger       |
 |                           |                | "booking")                                                     |
 | LOG_FORMAT                | json           | json: one JSON object per line (ts, level, logger, message,    |
 |                           |                | fields); text: plain lines for reading in a terminal           |
 | HEALTH_TIMEOUT            | 1.5            | seconds `SELECT 1` may take before /health answers 503         |
-| PURGE_INTERVAL            | 3600           | seconds between purges of expired idempotency keys and old     |
-|                           |                | change-feed events (0 = never)                                 |
-| EVENT_RETENTION_HOURS     | 168            | change-feed events older than this are purged (at least 1); a  |
-|                           |                | Last-Event-ID older than that replays only what is left        |
+| PURGE_INTERVAL            | 3600           | seconds between purges of expired idempotency keys and of      |
+|                           |                | change-feed events past the operator's retention policy        |
+|                           |                | (booking.retention_policy; 0 = never)                          |
 | ENABLE_DOUBLE_BOOKING_PREVENTION | true    | false turns off the application-side layers (advisory lock,    |
 |                           |                | retries); the database's trigger and constraint stay on        |
 | ADVISORY_LOCK_TIMEOUT     | 5              | seconds a booking waits for its barber's slot lock (-> 503)    |
@@ -75,7 +81,9 @@ class Settings:
     log_level: str = "INFO"
     health_timeout: float = 1.5
     purge_interval: float = 3600.0
-    event_retention_hours: int = 168
+    db_read_pool_max: int = 10
+    read_statement_timeout: float = 2.0
+    temp_file_limit: str = "256MB"
     enable_double_booking_prevention: bool = True
     rate_limit_per_minute: int = 120
     max_body_bytes: int = 16384
@@ -95,7 +103,8 @@ class Settings:
             "host": ("HOST", str), "port": ("PORT", int), "db_pool_min": ("DB_POOL_MIN", int),
             "db_pool_max": ("DB_POOL_MAX", int), "log_level": ("LOG_LEVEL", str),
             "health_timeout": ("HEALTH_TIMEOUT", float), "purge_interval": ("PURGE_INTERVAL", float),
-            "event_retention_hours": ("EVENT_RETENTION_HOURS", int),
+            "db_read_pool_max": ("DB_READ_POOL_MAX", int),
+            "read_statement_timeout": ("READ_STATEMENT_TIMEOUT", float),
             "enable_double_booking_prevention": ("ENABLE_DOUBLE_BOOKING_PREVENTION", _bool),
             "rate_limit_per_minute": ("RATE_LIMIT_PER_MINUTE", int), "max_body_bytes": ("MAX_BODY_BYTES", int),
             "max_in_flight": ("MAX_IN_FLIGHT", int), "queue_timeout": ("QUEUE_TIMEOUT", float),
@@ -108,6 +117,8 @@ class Settings:
                     values[name] = conv(env[var])
                 except ValueError as e:
                     raise SystemExit(f"{var}: {e}") from None
+        if "TEMP_FILE_LIMIT" in env:
+            values["temp_file_limit"] = env["TEMP_FILE_LIMIT"].strip()
         if "DB_ROLE" in env:
             values["db_role"] = env["DB_ROLE"] or None
         tuning = dict(TUNING_DEFAULTS)
@@ -124,6 +135,6 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         values.update(overrides)
-        if values.get("event_retention_hours", 1) < 1:
-            raise SystemExit("EVENT_RETENTION_HOURS must be at least 1 (the change feed keeps an hour at least)")
+        if not values.get("read_statement_timeout", 1) > 0:
+            raise SystemExit("READ_STATEMENT_TIMEOUT must be a positive number of seconds")
         return cls(**values)

@@ -23,7 +23,7 @@ def load_demo_data(database_url: str) -> dict[str, int]:
     """Create what is missing; returns {barber name: id}."""
     ids: dict[str, int] = {}
     with psycopg.connect(libpq_url(database_url)) as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(7305118267)")   # one loader at a time
+        conn.execute("SELECT pg_advisory_xact_lock(booking.lock_namespace('demo_data'), 0)")   # one loader at a time
         for name, duration, price in SERVICES:
             conn.execute("INSERT INTO booking.services (name, duration_minutes, price_cents) VALUES (%s, %s, %s)"
                          " ON CONFLICT (name) DO NOTHING", (name, duration, price))

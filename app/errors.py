@@ -182,6 +182,33 @@ _INPUT_MESSAGES = {
     "23514": "A value breaks a rule of the data (check constraint)",
     "23502": "A required value is missing",
 }
+MAX_ECHO = 200     # characters of PostgreSQL's own text passed on (it may quote the input)
+
+# The server ran out of something or gave up on the statement: nobody's input is wrong,
+# and the same request may succeed shortly. 503 with Retry-After, never a 500.
+_SERVER_LIMITS = {
+    "57014": ("statement_timeout", "The database took too long to answer; retry shortly"),
+    "40P01": ("deadlock_detected", "The booking waited in a cycle with another transaction; retry it"),
+    "53000": ("insufficient_resources", "The database is short of resources; retry shortly"),
+    "53100": ("disk_full", "The database is short of disk space; retry later"),
+    "53200": ("out_of_memory", "The database is short of memory; retry shortly"),
+    "53300": ("too_many_connections", "The database has no connection free; retry shortly"),
+    "53400": ("resource_limit", "The request needed more of the database than one request may use"),
+}
+
+
+class ServiceUnavailableError(BookingError):
+    """503: a limit or a transient state of the database server, not the caller's fault."""
+
+    name = "service_unavailable"
+    http_status = 503
+    default_message = "The database could not finish the request; retry shortly"
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_ECHO:
+        return text
+    return text[:MAX_ECHO] + f"... ({len(text)} characters)"
 
 
 def from_postgres(exc: BaseException) -> BookingError | None:
@@ -200,8 +227,19 @@ def from_postgres(exc: BaseException) -> BookingError | None:
         if not detail and own and own != CATALOGUE[sqlstate]["message"]:
             detail = own
         return cls(CATALOGUE[sqlstate]["message"], detail=detail, hint=hint)
+    if sqlstate in _SERVER_LIMITS:
+        name, message = _SERVER_LIMITS[sqlstate]
+        return ServiceUnavailableError(message, detail=_cut(getattr(exc, "message", None)), sqlstate=sqlstate,
+                                       name=name)
+    if sqlstate.startswith("23"):
+        # PostgreSQL's DETAIL of a constraint violation prints the whole failing row (other
+        # columns, notes included): say which rule, never the row.
+        constraint = getattr(exc, "constraint_name", None)
+        message = _INPUT_MESSAGES.get(sqlstate, "A value breaks a rule of the data")
+        return InvalidInputError(message, sqlstate=sqlstate, hint=hint,
+                                 detail=f"The value breaks the rule {constraint}." if constraint else None)
     if sqlstate in _INPUT_MESSAGES or sqlstate.startswith("22"):
         message = _INPUT_MESSAGES.get(sqlstate, "Invalid input")
-        return InvalidInputError(message, detail=detail or getattr(exc, "message", None), hint=hint,
+        return InvalidInputError(message, detail=_cut(detail or getattr(exc, "message", None)), hint=hint,
                                  sqlstate=sqlstate)
     return None

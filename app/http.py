@@ -23,8 +23,8 @@ Rules of this layer (the booking rules are the database's):
   detail and `code`: the SQLSTATE for engine errors (23P01, BK001, ...), or a slug:
   unauthorized, invalid_json, validation_error, not_found, invalid_if_match,
   method_not_allowed, database_unavailable, internal_error.
-- Idempotency-Key (1-200 printable ASCII characters) is scoped to the caller
-  ("user:<id>:<key>"), so two users never collide. A replay answers as the first request
+- Idempotency-Key (1-200 printable ASCII characters) is scoped to the caller by the
+  engine (booking.idempotency_keys is keyed by user and key), so two users never collide. A replay answers as the first request
   did (status, body, Location, ETag) plus `Idempotent-Replayed: true`.
 - If-Match: `"<version>"` (or W/"<version>") checks the version; `*` or no header applies
   to the current version. Anything else is 400 invalid_if_match.
@@ -34,7 +34,6 @@ Rules of this layer (the booking rules are the database's):
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import logging
@@ -244,9 +243,9 @@ def _db_call_errors(exc: asyncpg.PostgresError) -> Exception:
 
 
 async def fetch(request: Request, name: str, *args: Any) -> list[asyncpg.Record]:
-    """One named statement on the pool, engine errors mapped to BookingError."""
+    """One named read on the read pool (READ_STATEMENT_TIMEOUT), errors mapped to BookingError."""
     try:
-        return await request.app.state.pool.fetch(QUERIES[name], *args)
+        return await request.app.state.read_pool.fetch(QUERIES[name], *args)
     except asyncpg.PostgresError as e:
         raise _db_call_errors(e) from e
 
@@ -303,12 +302,9 @@ async def create_appointment(request: Request) -> Response:
             raise ValidationError(f"{required} is required.", field=required)
     _check_service_length(data["service"])
     key = request.headers.get("idempotency-key")
-    scoped_key = None
-    if key is not None:
-        if not _IDEMPOTENCY_KEY_RE.match(key):
-            raise ValidationError("Idempotency-Key must be 1 to 200 printable ASCII characters without spaces.",
-                                  field="Idempotency-Key")
-        scoped_key = f"user:{caller.user_id}:{key}"
+    if key is not None and not _IDEMPOTENCY_KEY_RE.match(key):
+        raise ValidationError("Idempotency-Key must be 1 to 200 printable ASCII characters without spaces.",
+                              field="Idempotency-Key")
     if "buffer_time_before" in data and data["buffer_time_before"] is None:
         data["buffer_time_before"] = 0
     if "buffer_time_after" in data and data["buffer_time_after"] is None:
@@ -320,7 +316,7 @@ async def create_appointment(request: Request) -> Response:
         request.app.state.pool, user_id=caller.user_id, booking_date=data["booking_date"],
         booking_time=data["booking_time"], service=data["service"], barber_id=data.get("barber_id"),
         buffer_time_before=data.get("buffer_time_before", 0), buffer_time_after=data.get("buffer_time_after", 0),
-        notes=data.get("notes"), idempotency_key=scoped_key,
+        notes=data.get("notes"), idempotency_key=key,     # the engine scopes it to the user
     )
     headers = {"Location": f"/appointments/{row['id']}"}
     if key is not None and row["replayed"]:
@@ -385,7 +381,7 @@ async def availability(request: Request) -> Response:
     day = booking.parse_date(params.get("date"), "date")
     service = booking.parse_text(params.get("service"), "service")
     _check_service_length(service)
-    rows = await fetch(request, "free_slots", bid, day, service,
+    rows = await fetch(request, "free_slots", bid, day.isoformat(), service,
                        _query_int(request, "buffer_time_before", 0), _query_int(request, "buffer_time_after", 0))
     body = {"barber_id": bid, "date": day.isoformat(), "service": service,
             "slots": [{"start": rfc3339(r["start_time"]), "end": rfc3339(r["end_time"])} for r in rows]}
@@ -416,7 +412,7 @@ async def barber_events(request: Request) -> Stream:
             raise ValidationError(f"Last-Event-ID must be an event id (got {last[:40]!r}).", field="Last-Event-ID")
         after = int(last)
     hub: EventHub = request.app.state.events
-    pool: asyncpg.Pool = request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.read_pool
     sub = hub.subscribe(bid)     # before the replay, so nothing falls between the two
 
     # Without Last-Event-ID the stream starts now: from the barber's newest event, which is
@@ -657,8 +653,7 @@ async def _purge_loop(app: Litestar) -> None:
     while True:
         try:
             deleted = await app.state.pool.fetchval(QUERIES["purge_idempotency_keys"])
-            events = await app.state.pool.fetchval(QUERIES["purge_appointment_events"],
-                                                   app.state.settings.event_retention_hours)
+            events = await app.state.pool.fetchval(QUERIES["purge_appointment_events"])
             log.info("purged %s expired idempotency key(s) and %s old change-feed event(s)", deleted, events,
                      extra={"idempotency_keys_deleted": deleted, "events_deleted": events})
         except Exception as e:   # the next round tries again
@@ -666,13 +661,13 @@ async def _purge_loop(app: Litestar) -> None:
         await asyncio.sleep(interval)
 
 
-async def _create_pool(settings: Settings) -> asyncpg.Pool:
+async def _create_pools(settings: Settings) -> dbmod.Pools:
     try:
-        return await dbmod.create_pool(settings)
+        return await dbmod.create_pools(settings)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError) as e:
         # Start anyway: /health says 503 until the database answers, requests get 503.
         log.error("database not reachable at startup (%r); connecting on demand", e)
-        return await dbmod.create_pool(dataclasses.replace(settings, db_pool_min=0))
+        return await dbmod.create_pools(settings, min_size=0)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -682,7 +677,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         booking.configure_booking_service(settings.enable_double_booking_prevention, **settings.tuning)
         app.state.settings = settings
-        app.state.pool = await _create_pool(settings)
+        app.state.pools = await _create_pools(settings)
+        app.state.pool = app.state.pools.write           # the booking calls
+        app.state.read_pool = app.state.pools.read       # everything else
         app.state.events = EventHub(settings)
         await app.state.events.start()
         purge = asyncio.create_task(_purge_loop(app)) if settings.purge_interval > 0 else None
@@ -695,7 +692,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await purge
             await app.state.events.stop()
             with suppress(Exception):
-                await asyncio.wait_for(app.state.pool.close(), timeout=5)
+                await asyncio.wait_for(app.state.pools.close(), timeout=5)
 
     from app.page import PAGE_HANDLERS   # the booking page, /static, /barbers, /services, /availability
 

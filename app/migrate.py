@@ -19,8 +19,10 @@ from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR
 
 log = logging.getLogger("booking.migrate")
 
-# Serialises concurrent `make migrate` runs on one database (an arbitrary constant).
-MIGRATE_LOCK_KEY = 7_305_118_266
+# Serialises concurrent `make migrate` runs on one database: the advisory lock
+# (booking.lock_namespace('migrate'), 0), spelled out here because the first migrate runs
+# before that function exists.
+MIGRATE_LOCK = (0x424B0003, 0)
 
 
 def yoyo_url(database_url: str) -> str:
@@ -58,7 +60,10 @@ def apply_code(database_url: str) -> int:
     files = sorted(FUNCTIONS_DIR.glob("*.sql"))
     with psycopg.connect(libpq_url(database_url)) as conn:
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK_KEY,))
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", MIGRATE_LOCK)
+            # Files are applied in name order; a SQL function may call one defined in a
+            # later file, so bodies are checked when called, not now (as pg_restore does).
+            conn.execute("SET LOCAL check_function_bodies = off")
             rows = read_error_catalogue()
             with conn.cursor() as cur:
                 # Drop rows whose name or code changed, then upsert: a rename or a new
@@ -80,6 +85,7 @@ def apply_code(database_url: str) -> int:
             for path in files:
                 conn.execute(path.read_text(encoding="utf-8"))
             conn.execute(GRANTS_FILE.read_text(encoding="utf-8"))
+            conn.execute("SELECT booking.sync_time_zones()")      # zones a tzdata upgrade added
     return len(files)
 
 

@@ -2,9 +2,10 @@
 --
 --   booking_owner   NOLOGIN; owns every object of schema booking. SECURITY DEFINER
 --                   functions run as this role.
---   booking_app     the HTTP service's login: reads the reference tables and appointments,
---                   executes the booking functions and authenticate_token(); cannot write
---                   any table, nor read api_tokens, idempotency_keys or staff.
+--   booking_app     the HTTP service's login: reads the reference tables (barbers, services,
+--                   error_codes, time_zones), executes the booking functions and
+--                   authenticate_token(); cannot write any table, nor read appointments,
+--                   working_hours, time_off, api_tokens, idempotency_keys or staff.
 --   booking_client  granted to internal services that call the SQL functions directly:
 --                   the same as booking_app minus authenticate_token().
 --   PUBLIC          nothing.
@@ -46,8 +47,10 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA booking FROM PUBLIC, booking_app, booking_
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA booking FROM PUBLIC, booking_app, booking_client;
 
 GRANT USAGE ON SCHEMA booking TO booking_app, booking_client;
-GRANT SELECT ON booking.barbers, booking.services, booking.working_hours, booking.time_off,
-                booking.appointments, booking.error_codes
+-- Reference data only: who the barbers are, what the services cost, the error catalogue
+-- and the time-zone list. Appointments (who booked, their notes), working hours and time
+-- off (with its reasons) are read through the functions, which apply the visibility rules.
+GRANT SELECT ON booking.barbers, booking.services, booking.error_codes, booking.time_zones
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION
     booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text),
@@ -56,7 +59,7 @@ GRANT EXECUTE ON FUNCTION
     booking.get_appointment(bigint, bigint),
     booking.local_start(bigint, date, time),
     booking.purge_expired_idempotency_keys(),
-    booking.purge_old_appointment_events(interval),
+    booking.purge_expired_appointment_events(),
     booking.free_slots(bigint, date, text, int, int, int),
     booking.events_since(bigint, bigint),
     booking.latest_event_id(bigint)
@@ -65,6 +68,33 @@ GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
 -- The generated column and CHECK constraints of the tables call these; a role that is ever
 -- granted direct write access needs them too.
 GRANT EXECUTE ON FUNCTION
-    booking.blocked_interval(timestamptz, int, int, int),
-    booking.is_valid_timezone(text)
+    booking.blocked_interval(timestamptz, int, int, int)
     TO booking_app, booking_client;
+
+-- Bound what one runaway statement of an application role can write to disk: temporary
+-- files (sorts, hashes, materialised CTEs that spill) of at most 256 MB per session, for
+-- booking_app and for every login that is granted booking_client, in this database.
+-- Role defaults apply when that role logs in; the HTTP service, when it logs in as a
+-- superuser and runs as DB_ROLE, sets the same limit for its own sessions (TEMP_FILE_LIMIT,
+-- app/db.py). temp_file_limit may be set only by a superuser: a migrating role that is not
+-- one is told so, and the operator runs these statements once.
+DO $$
+DECLARE
+    r text;
+BEGIN
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        RAISE NOTICE 'temp_file_limit was not set for the application roles (needs a superuser): run '
+                     'ALTER ROLE booking_app IN DATABASE % SET temp_file_limit = ''256MB''', current_database();
+        RETURN;
+    END IF;
+    FOR r IN
+        SELECT 'booking_app'
+        UNION
+        SELECT m.rolname FROM pg_auth_members am
+          JOIN pg_roles g ON g.oid = am.roleid AND g.rolname = 'booking_client'
+          JOIN pg_roles m ON m.oid = am.member AND m.rolcanlogin AND NOT m.rolsuper
+    LOOP
+        EXECUTE format('ALTER ROLE %I IN DATABASE %I SET temp_file_limit = %L', r, current_database(), '256MB');
+    END LOOP;
+END
+$$;

@@ -13,8 +13,9 @@
 -- name: create_booking
 -- Book: the local date and time are read in the barber's zone (booking.local_start) and
 -- booked in the same statement. The advisory-lock wait is read back for the metrics.
--- $1 barber_id, $2 user_id, $3 service, $4 booking_date, $5 booking_time, $6 buffer
--- before, $7 buffer after, $8 notes, $9 idempotency key, $10-$12 the settings.
+-- $1 barber_id, $2 user_id, $3 service, $4 booking_date and $5 booking_time as text
+-- (asyncpg would send Python's date.max as 'infinity'), $6 buffer before, $7 buffer after,
+-- $8 notes, $9 idempotency key (scoped to the user by the function), $10-$12 the settings.
 WITH settings AS MATERIALIZED (
     SELECT set_config('booking.lock_timeout', $10::text, true) AS lock_timeout,
            set_config('booking.application_checks', $11::text, true) AS application_checks,
@@ -28,7 +29,7 @@ SELECT b.id, b.barber_id, b.user_id, b.service_name, b.start_time,
        z.timezone, b.replayed,
        nullif(current_setting('booking.last_lock_wait_ms', true), '') AS lock_wait_ms
 FROM booking.book_appointment((SELECT $1::bigint FROM settings), $2::bigint, $3::text,
-                              booking.local_start($1::bigint, $4::date, $5::time),
+                              booking.local_start($1::bigint, $4::text::date, $5::text::time),
                               $6::int, $7::int, $8::text, $9::text) AS b
 LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = b.barber_id) AS z ON true;
 
@@ -85,10 +86,10 @@ LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.ba
 SELECT t.user_id, t.role, t.barber_id FROM booking.authenticate_token($1::bytea) AS t;
 
 -- name: free_slots
--- Free start times of barber $1 on local date $2 for service $3 with buffers $4/$5;
--- $1 NULL is "any barber": the union over the barbers who offer the service.
+-- Free start times of barber $1 on local date $2 (text, see create_booking) for service $3
+-- with buffers $4/$5; $1 NULL is "any barber": the union over the barbers who offer it.
 SELECT s.start_time, s.end_time
-FROM booking.free_slots($1::bigint, $2::date, $3::text, $4::int, $5::int) AS s
+FROM booking.free_slots($1::bigint, $2::text::date, $3::text, $4::int, $5::int) AS s
 ORDER BY s.start_time;
 
 -- name: events_since
@@ -102,8 +103,8 @@ ORDER BY e.id;
 SELECT booking.purge_expired_idempotency_keys();
 
 -- name: purge_appointment_events
--- Delete change-feed events older than $1 hours (at least 1); returns how many.
-SELECT booking.purge_old_appointment_events(make_interval(hours => $1::int));
+-- Delete change-feed events older than the operator's retention policy; returns how many.
+SELECT booking.purge_expired_appointment_events();
 
 -- name: health
 -- The database answers.

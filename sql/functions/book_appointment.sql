@@ -2,16 +2,25 @@
 --   -> one row: the appointment's columns plus `replayed`
 --
 -- p_barber_id NULL books "any barber": booking.choose_barber() picks, by a documented fair
--- rule and under the locks of every candidate, a barber who offers the service and is free.
+-- rule and under the locks of the candidates it ranks, a barber who offers the service
+-- and is free.
 --
 -- Guarantees, in one call and one transaction:
---   1. Idempotency: with p_idempotency_key, the first call records the request and its
---      result; a later call with the same key and the same request returns that first
---      result with replayed = true and creates nothing. Concurrent calls with one key
---      create one row (the second waits on the first's key row, then replays it).
---      Keys are kept for booking.idempotency_key_ttl, at least 24 hours.
---   2. Validation: known barber and service, a start not in the past, inside the
---      barber's working hours and not during time off, buffers of 0..1440 minutes, notes of at most 2000 characters.
+--   1. Idempotency: an idempotency key belongs to the acting user (p_user_id): two users
+--      never share one. With p_idempotency_key, the first call records the request and
+--      its result; a later call of the same user with the same key and the same request
+--      returns that first result with replayed = true and creates nothing, whatever the
+--      session's DateStyle or TimeZone (the result is stored as JSON whose instants carry
+--      their offset, and the blocked interval is derived again, never parsed), and even
+--      after the appointment was changed or cancelled (a replay repeats the first answer,
+--      as the IETF Idempotency-Key draft and Stripe do). Concurrent calls with one key
+--      create one row: the second waits for the first on the key's advisory lock, bounded
+--      by booking.lock_timeout, then replays it. Keys are kept for
+--      booking.idempotency_key_ttl(), at least 24 hours.
+--   2. Validation: known barber and service, a start not in the past and before
+--      9999-12-31, inside the barber's working hours and not during time off, buffers of
+--      0..1440 minutes, notes of at most 2000 characters, a key of 1 to 200 printable
+--      ASCII characters.
 --   3. Ordering: advisory locks per (barber, UTC day) serialise bookings that could
 --      overlap (booking.take_slot_locks), bounded by booking.lock_timeout.
 --   4. The buffer-aware overlap check (trigger check_appointment_overlap, which runs after
@@ -20,11 +29,17 @@
 --      isolation level.
 --   5. The insert, with version 1.
 --
--- Locks: the idempotency key's row (when a key is given), then the advisory slot locks.
+-- Isolation: under READ COMMITTED (the default) a refused overlap is always 23P01 naming
+-- the conflicting appointment. Under REPEATABLE READ or SERIALIZABLE the transaction's
+-- snapshot may not show an appointment committed after it began; when the exclusion
+-- constraint then refuses the row, the error is 40001 serialization_failure (as PostgreSQL
+-- itself reports unique violations under SERIALIZABLE): retried in a new transaction, the
+-- booking gets the usual 23P01 naming the winner.
+--
+-- Locks: the idempotency key's advisory lock (with a key), then the advisory slot locks.
 -- Raises: 23P01 slot_conflict, BK002 idempotency_key_mismatch, 55P03 lock_timeout,
 --   BK003 barber_not_found, BK004 service_not_found, BK005 start_in_past,
---   BK006 barber_unavailable, BK008 invalid_argument; 40001/40P01 under
---   REPEATABLE READ/SERIALIZABLE races (transient: retry).
+--   BK006 barber_unavailable, BK008 invalid_argument, 40001 serialization_failure.
 CREATE OR REPLACE FUNCTION booking.book_appointment(
     p_barber_id       bigint,
     p_user_id         bigint,
@@ -55,19 +70,20 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_request  jsonb;
-    v_key      booking.idempotency_keys;
-    v_duration int;
-    v_timezone text;
-    v_row      booking.appointments;
+    v_request   jsonb;
+    v_key       booking.idempotency_keys;
+    v_duration  int;
+    v_timezone  text;
+    v_row       booking.appointments;
     v_barber_id bigint := p_barber_id;
+    v_constraint text;
 BEGIN
     IF p_user_id IS NULL OR p_service IS NULL OR p_start IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_user_id, p_service and p_start are required.');
     END IF;
     IF NOT isfinite(p_start) OR p_start >= timestamptz '9999-12-31 00:00:00+00' THEN
         PERFORM booking.raise_error('invalid_argument',
-            format('p_start must be a real instant before 9999-12-31 (got %s).', p_start));
+            format('The start must be a real instant before 9999-12-31 (got %s).', p_start));
     END IF;
     IF p_buffer_before IS NULL OR p_buffer_before NOT BETWEEN 0 AND 1440
        OR p_buffer_after IS NULL OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
@@ -79,35 +95,47 @@ BEGIN
         PERFORM booking.raise_error('invalid_argument',
             format('Notes may be at most 2000 characters (got %s).', length(p_notes)));
     END IF;
-    IF p_idempotency_key IS NOT NULL AND length(p_idempotency_key) NOT BETWEEN 1 AND 255 THEN
-        PERFORM booking.raise_error('invalid_argument', 'An idempotency key must be 1 to 255 characters.');
-    END IF;
 
     -- 1. Idempotency. The instant is recorded as epoch seconds so that the same request
     -- sent from sessions with different TimeZone settings compares equal.
     IF p_idempotency_key IS NOT NULL THEN
+        IF p_idempotency_key !~ '^[\x21-\x7e]{1,200}$' THEN
+            PERFORM booking.raise_error('invalid_argument',
+                format('An idempotency key is 1 to 200 printable ASCII characters without spaces (got %s).',
+                       booking.shown(p_idempotency_key)));
+        END IF;
         v_request := jsonb_build_object(
             'barber_id', p_barber_id, 'user_id', p_user_id, 'service', p_service,
             'start', extract(epoch FROM p_start), 'buffer_before', p_buffer_before,
             'buffer_after', p_buffer_after, 'notes', p_notes);
-        -- Claim the key, or take over an expired one. A concurrent call with the same key
-        -- waits here until the first commits (then replays) or rolls back (then claims).
-        INSERT INTO booking.idempotency_keys AS k (idempotency_key, request, expires_at)
-        VALUES (p_idempotency_key, v_request,
-                now() + greatest(coalesce(nullif(current_setting('booking.idempotency_key_ttl', true), ''),
-                                          '24 hours')::interval, interval '24 hours'))
-        ON CONFLICT (idempotency_key) DO UPDATE
+        -- One caller per key at a time; a second one waits here, bounded, for the first to
+        -- commit (then replays) or roll back (then claims the key).
+        PERFORM booking.take_locks(booking.lock_namespace('idempotency_key'),
+            ARRAY[(hashtextextended(p_idempotency_key, p_user_id) >> 32)::int],
+            format('Idempotency key %s', booking.shown(p_idempotency_key)));
+        -- Claim the key, or take over an expired one.
+        INSERT INTO booking.idempotency_keys AS k (user_id, idempotency_key, request, expires_at)
+        VALUES (p_user_id, p_idempotency_key, v_request, now() + booking.idempotency_key_ttl())
+        ON CONFLICT (user_id, idempotency_key) DO UPDATE
             SET request = EXCLUDED.request, appointment_id = NULL, result = NULL,
                 created_at = now(), expires_at = EXCLUDED.expires_at
             WHERE k.expires_at <= now();
         IF NOT FOUND THEN
-            SELECT * INTO v_key FROM booking.idempotency_keys k WHERE k.idempotency_key = p_idempotency_key;
+            SELECT * INTO v_key FROM booking.idempotency_keys k
+             WHERE k.user_id = p_user_id AND k.idempotency_key = p_idempotency_key;
             IF v_key.request IS DISTINCT FROM v_request THEN
                 PERFORM booking.raise_error('idempotency_key_mismatch',
-                    format('Key %s was first used with a different request.', quote_literal(p_idempotency_key)),
+                    format('Key %s was first used with a different request.', booking.shown(p_idempotency_key)),
                     'Use a new idempotency key for a new request.');
             END IF;
-            RETURN QUERY SELECT r.*, true FROM jsonb_populate_record(NULL::booking.appointments, v_key.result) AS r;
+            RETURN QUERY
+                SELECT r.id, r.barber_id, r.user_id, r.service_name, r.start_time, r.duration_minutes,
+                       r.buffer_time_before, r.buffer_time_after, r.status, r.notes, r.version,
+                       r.created_at, r.updated_at,
+                       booking.blocked_interval(r.start_time, r.duration_minutes, r.buffer_time_before,
+                                                r.buffer_time_after),
+                       true
+                  FROM jsonb_populate_record(NULL::booking.appointments, v_key.result) AS r;
             RETURN;
         END IF;
     END IF;
@@ -115,14 +143,14 @@ BEGIN
     -- 2. Validation.
     SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.name = p_service;
     IF NOT FOUND THEN
-        PERFORM booking.raise_error('service_not_found', format('No service is named %s.', quote_literal(p_service)));
+        PERFORM booking.raise_error('service_not_found', format('No service is named %s.', booking.shown(p_service)));
     END IF;
     IF p_start < now() THEN
         PERFORM booking.raise_error('start_in_past',
             format('%s is before the current time %s.', booking.rfc3339(p_start), booking.rfc3339(now())));
     END IF;
     IF v_barber_id IS NULL THEN
-        -- "Any barber": the fair choice, made under the locks of every candidate.
+        -- "Any barber": the fair choice, made under the locks of the candidates it ranks.
         v_barber_id := booking.choose_barber(p_service, v_duration, p_start, p_buffer_before, p_buffer_after);
     END IF;
     SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_barber_id;
@@ -138,17 +166,36 @@ BEGIN
     END IF;
 
     -- 4 and 5. The trigger checks for an overlap in this statement; the constraint backs it.
-    INSERT INTO booking.appointments AS a
-        (barber_id, user_id, service_name, start_time, duration_minutes,
-         buffer_time_before, buffer_time_after, notes)
-    VALUES (v_barber_id, p_user_id, p_service, p_start, v_duration,
-            p_buffer_before, p_buffer_after, p_notes)
-    RETURNING a.* INTO v_row;
+    IF current_setting('transaction_isolation') = 'read committed' THEN
+        INSERT INTO booking.appointments AS a
+            (barber_id, user_id, service_name, start_time, duration_minutes,
+             buffer_time_before, buffer_time_after, notes)
+        VALUES (v_barber_id, p_user_id, p_service, p_start, v_duration,
+                p_buffer_before, p_buffer_after, p_notes)
+        RETURNING a.* INTO v_row;
+    ELSE
+        -- A snapshot older than this statement: the trigger may not see the winner.
+        BEGIN
+            INSERT INTO booking.appointments AS a
+                (barber_id, user_id, service_name, start_time, duration_minutes,
+                 buffer_time_before, buffer_time_after, notes)
+            VALUES (v_barber_id, p_user_id, p_service, p_start, v_duration,
+                    p_buffer_before, p_buffer_after, p_notes)
+            RETURNING a.* INTO v_row;
+        EXCEPTION WHEN exclusion_violation THEN
+            GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+            IF v_constraint IS DISTINCT FROM 'appointments_no_overlap' THEN
+                RAISE;                       -- the trigger's own 23P01, naming the appointment
+            END IF;
+            PERFORM booking.raise_snapshot_conflict(v_barber_id,
+                booking.blocked_interval(p_start, v_duration, p_buffer_before, p_buffer_after));
+        END;
+    END IF;
 
     IF p_idempotency_key IS NOT NULL THEN
         UPDATE booking.idempotency_keys k
-           SET appointment_id = v_row.id, result = to_jsonb(v_row)
-         WHERE k.idempotency_key = p_idempotency_key;
+           SET appointment_id = v_row.id, result = to_jsonb(v_row) - 'blocked_during'
+         WHERE k.user_id = p_user_id AND k.idempotency_key = p_idempotency_key;
     END IF;
 
     RETURN QUERY SELECT (v_row).*, false;

@@ -2,9 +2,11 @@
 --   -> (start_time, end_time) of every start at which book_appointment() with the same
 --      arguments would succeed right now, in time order.
 --
--- Candidates lie on a grid of p_step_minutes (default 15) from the opening time of each
--- working-hours row of that local weekday (from 00:00 when the barber has no working hours
--- at all); local times are read in the barber's time zone like local_start() does (a time
+-- Candidates are the local starts on p_date on a grid of p_step_minutes (default 15) from
+-- the beginning of each stretch of contiguous working time (booking.unavailability() says
+-- what that is: rows that touch or overlap make one stretch, a night shift continues into
+-- the next day), or from 00:00 when the barber has no working hours at all, as long as
+-- the service fits before the stretch ends. Local times are read in the barber's time zone like local_start() does (a time
 -- skipped by a spring-forward change is never offered; a repeated one is its earlier
 -- instant). A candidate is offered when, exactly as book_appointment() checks it:
 --   * it does not start in the past (now());
@@ -13,6 +15,9 @@
 -- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
 -- book_appointment() remains the judge.
 -- p_barber_id NULL: the union of the free starts of every barber who offers the service.
+-- p_date must be a real date from 0001-01-01 to 9999-12-31 (booking.check_local_date:
+-- 'infinity' would otherwise be an endless series); a day in the past answers no slots
+-- at once.
 -- Locks: none. Raises: BK003 barber_not_found, BK004 service_not_found, BK008 invalid_argument.
 CREATE OR REPLACE FUNCTION booking.free_slots(
     p_barber_id     bigint,
@@ -30,17 +35,20 @@ DECLARE
     v_timezone text;
     v_duration int;
 BEGIN
-    IF p_date IS NULL OR p_step_minutes IS NULL OR p_step_minutes NOT BETWEEN 1 AND 1440
+    PERFORM booking.check_local_date('p_date', p_date);
+    IF p_step_minutes IS NULL OR p_step_minutes NOT BETWEEN 1 AND 1440
        OR p_buffer_before IS NULL OR p_buffer_before NOT BETWEEN 0 AND 1440
        OR p_buffer_after IS NULL OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
         PERFORM booking.raise_error('invalid_argument',
-            'A date, buffers of 0 to 1440 minutes and a grid step of 1 to 1440 minutes are required.');
+            format('Buffers must be 0 to 1440 minutes and the grid step 1 to 1440 minutes (got %s before, %s after, step %s).',
+                   coalesce(p_buffer_before::text, 'NULL'), coalesce(p_buffer_after::text, 'NULL'),
+                   coalesce(p_step_minutes::text, 'NULL')));
     END IF;
     IF p_barber_id IS NULL THEN
         -- "Any barber": a start is free when at least one barber who offers the service is
         -- free then, which is exactly when an "any barber" booking succeeds.
         IF NOT EXISTS (SELECT 1 FROM booking.services s WHERE s.name = p_service) THEN
-            PERFORM booking.raise_error('service_not_found', format('No service is named %s.', quote_literal(coalesce(p_service, 'NULL'))));
+            PERFORM booking.raise_error('service_not_found', format('No service is named %s.', booking.shown(p_service)));
         END IF;
         RETURN QUERY
             SELECT DISTINCT f.start_time, f.end_time
@@ -52,40 +60,62 @@ BEGIN
     END IF;
     SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
     IF NOT FOUND THEN
-        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', coalesce(p_barber_id::text, 'NULL')));
+        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', p_barber_id));
     END IF;
     SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.name = p_service;
     IF NOT FOUND THEN
-        PERFORM booking.raise_error('service_not_found', format('No service is named %s.', quote_literal(coalesce(p_service, 'NULL'))));
+        PERFORM booking.raise_error('service_not_found', format('No service is named %s.', booking.shown(p_service)));
+    END IF;
+    IF p_date < (now() AT TIME ZONE v_timezone)::date - 1 THEN
+        RETURN;                               -- every start of that day is in the past
     END IF;
 
     -- Each candidate's instant and blocked interval are computed once (MATERIALIZED), and
     -- the barber's active appointments that could overlap any candidate are read with one
     -- index scan over the window the candidates span; the overlap test then runs in memory.
-    -- Only the starts that overlap nothing are then asked booking.unavailability() (two
-    -- queries per call): on a busy day that is a few calls instead of one per grid point.
-    -- The fences (MATERIALIZED) fix that order, which PostgreSQL would otherwise choose by
-    -- estimated cost; the plan stays cheap whether it is a custom or a generic one.
+    -- Only the starts that overlap nothing are then asked booking.unavailability() (one
+    -- query, two when time off is near): on a busy day that is a few calls instead of one
+    -- per grid point. The fences (MATERIALIZED) fix that order, which PostgreSQL would
+    -- otherwise choose by estimated cost; the plan stays cheap whether it is a custom or a
+    -- generic one. At most three days of grid points are ever generated.
     RETURN QUERY
     WITH shifts AS (
-        -- (first start, last start) of each working-hours row of the weekday
-        SELECT p_date + w.opens_at AS first_start, p_date + w.closes_at - make_interval(mins => v_duration) AS last_start
-          FROM booking.working_hours w
-         WHERE w.barber_id = p_barber_id AND w.weekday = extract(isodow FROM p_date)
+        -- the working-hours rows of the day before (a night shift reaching into p_date),
+        -- p_date and the day after (a stretch that continues past midnight), as local
+        -- [opens, closes); a row that does not close after it opens ends the next day
+        SELECT d.day + w.opens_at AS opens,
+               d.day + w.closes_at + CASE WHEN w.closes_at <= w.opens_at THEN interval '1 day'
+                                          ELSE interval '0' END AS closes
+          FROM (VALUES (p_date - 1), (p_date), (p_date + 1)) AS d(day)
+          JOIN booking.working_hours w ON w.barber_id = p_barber_id AND w.weekday = extract(isodow FROM d.day)
+    ), marked AS (
+        -- rows that touch or overlap the ones before them join their stretch
+        SELECT sh.opens, sh.closes,
+               CASE WHEN sh.opens <= max(sh.closes) OVER (ORDER BY sh.opens, sh.closes
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                    THEN 0 ELSE 1 END AS starts_stretch
+          FROM shifts sh
+    ), stretches AS (
+        -- contiguous working time, (first start, last start) of each stretch
+        SELECT min(m.opens) AS first_start, max(m.closes) - make_interval(mins => v_duration) AS last_start
+          FROM (SELECT mk.*, sum(mk.starts_stretch) OVER (ORDER BY mk.opens, mk.closes) AS stretch FROM marked mk) m
+         GROUP BY m.stretch
         UNION ALL
         -- no working hours at all: any start on that date (it may end after midnight)
         SELECT p_date + time '00:00', p_date + time '23:59:59'
          WHERE NOT EXISTS (SELECT 1 FROM booking.working_hours w WHERE w.barber_id = p_barber_id)
     ), instants AS MATERIALIZED (
         SELECT DISTINCT booking.local_to_utc_or_null(local_start, v_timezone) AS instant
-          FROM shifts sh
-         CROSS JOIN LATERAL generate_series(sh.first_start, sh.last_start,
+          FROM stretches st
+         CROSS JOIN LATERAL generate_series(st.first_start, st.last_start,
                                             make_interval(mins => p_step_minutes)) AS local_start
+         WHERE local_start >= p_date AND local_start < p_date + 1
     ), candidates AS MATERIALIZED (
         SELECT i.instant, booking.blocked_interval(i.instant, v_duration, p_buffer_before, p_buffer_after) AS blocked
           FROM instants i
          WHERE i.instant IS NOT NULL
            AND i.instant >= now()
+           AND i.instant < timestamptz '9999-12-31 00:00:00+00'      -- book_appointment's last start
     ), busy AS MATERIALIZED (
         SELECT a.blocked_during
           FROM booking.appointments a

@@ -3,6 +3,8 @@
 -- for the daylight-saving rules). The HTTP service sends booking_date/booking_time here.
 -- With p_barber_id NULL ("any barber") the zone is the one all barbers share; when they
 -- are in several zones a local time is ambiguous and BK008 asks for a barber.
+-- The date must be a real date from 0001-01-01 to 9999-12-31 and the time before 24:00
+-- (booking.check_local_date, booking.check_local_time).
 -- Locks: none. Raises: BK003 barber_not_found, BK007 nonexistent_local_time,
 -- BK008 invalid_argument.
 CREATE OR REPLACE FUNCTION booking.local_start(p_barber_id bigint, p_date date, p_time time)
@@ -14,9 +16,8 @@ DECLARE
     v_timezone text;
     v_zones    bigint;
 BEGIN
-    IF p_date IS NULL OR p_time IS NULL THEN
-        PERFORM booking.raise_error('invalid_argument', 'A booking date and time are required.');
-    END IF;
+    PERFORM booking.check_local_date('booking_date', p_date);
+    PERFORM booking.check_local_time('booking_time', p_time);
     IF p_barber_id IS NULL THEN
         -- "Any barber": the shop's time zone, which all barbers must share.
         SELECT min(b.timezone), count(DISTINCT b.timezone) INTO v_timezone, v_zones FROM booking.barbers b;

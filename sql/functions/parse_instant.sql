@@ -19,6 +19,6 @@ BEGIN
     END IF;
     PERFORM booking.raise_error('invalid_argument',
         format('%s must be an RFC 3339 timestamp with a UTC offset, such as 2026-11-26T10:00:00Z (got %s).',
-               p_field, quote_literal(left(p_value, 100))));
+               p_field, booking.shown(p_value)));
 END
 $$;

@@ -1,8 +1,10 @@
 -- booking.purge_old_appointment_events(older than) -> number of events deleted
 -- Deletes change-feed events (booking.appointment_events) created more than p_older_than
 -- ago, through the index on created_at. At least 1 hour is kept, so that a subscriber
--- reconnecting with Last-Event-ID within that hour misses nothing. The service runs it with
--- the idempotency purge (EVENT_RETENTION_HOURS); it is safe to run at any time.
+-- reconnecting with Last-Event-ID within that hour misses nothing. An operator's tool (the
+-- application roles may not call it: they could purge the feed down to its last hour);
+-- the service runs purge_expired_appointment_events(), which keeps what
+-- booking.retention_policy says. Safe to run at any time.
 -- Locks: row locks on the deleted events. Raises: BK008 invalid_argument (NULL or under 1 hour).
 CREATE OR REPLACE FUNCTION booking.purge_old_appointment_events(p_older_than interval DEFAULT interval '7 days')
 RETURNS bigint

@@ -4,8 +4,9 @@
 -- p_changes is a JSON object with any of these keys (any other key is refused):
 --   start_time          RFC 3339 instant with offset, e.g. "2026-11-26T10:00:00Z"
 --   booking_date        "YYYY-MM-DD", local to the (new) barber's time zone
---   booking_time        "HH:MM", local likewise; with only one of the two, the other is
---                       the appointment's current local date or time. Not with start_time.
+--   booking_time        "HH:MM" (00:00 to 23:59; 24:00 is refused), local likewise; with
+--                       only one of the two, the other is the appointment's current local
+--                       date or time. Not with start_time.
 --   barber_id           move to another barber
 --   buffer_time_before, buffer_time_after   whole minutes 0..1440
 --   notes               text (at most 2000 characters) or null
@@ -19,7 +20,9 @@
 -- Guarantees: the change is applied to the current version atomically (row lock); with
 -- p_expected_version it is applied only to that version; the version grows by one when
 -- anything changes and not otherwise; a change that moves the appointment re-checks the
--- past, working hours, time off and overlap exactly as book_appointment() does.
+-- past, working hours, time off and overlap exactly as book_appointment() does (and, like
+-- it, raises 40001 when under REPEATABLE READ or SERIALIZABLE the constraint refuses a
+-- conflict the snapshot cannot show).
 --
 -- Locks: the appointment's row (FOR UPDATE), then the advisory slot locks of its old and
 -- new barber and interval in ascending order (take_slot_locks); all bounded by
@@ -27,7 +30,8 @@
 -- Raises: BK011 appointment_not_found, BK001 version_mismatch, BK009 unknown_change_key,
 --   BK008 invalid_argument, BK010 invalid_status_transition, BK012 not_permitted,
 --   BK003 barber_not_found, BK005 start_in_past, BK006 barber_unavailable,
---   BK007 nonexistent_local_time, 23P01 slot_conflict, 55P03 lock_timeout.
+--   BK007 nonexistent_local_time, 23P01 slot_conflict, 55P03 lock_timeout,
+--   40001 serialization_failure.
 CREATE OR REPLACE FUNCTION booking.update_appointment(
     p_appointment_id   bigint,
     p_user_id          bigint,
@@ -50,6 +54,8 @@ DECLARE
     v_date     date;
     v_time     time;
     v_previous_lock_timeout CONSTANT text := current_setting('lock_timeout');
+    v_lock_timeout text;
+    v_constraint text;
 BEGIN
     IF p_appointment_id IS NULL OR p_user_id IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_appointment_id and p_user_id are required.');
@@ -60,7 +66,7 @@ BEGIN
     SELECT k INTO v_unknown FROM jsonb_object_keys(p_changes) AS k WHERE k <> ALL (c_keys) ORDER BY k LIMIT 1;
     IF v_unknown IS NOT NULL THEN
         PERFORM booking.raise_error('unknown_change_key',
-            format('%s cannot be changed; the fields that can are %s.', quote_ident(v_unknown),
+            format('%s cannot be changed; the fields that can are %s.', booking.shown(v_unknown),
                    array_to_string(c_keys, ', ')));
     END IF;
     IF p_changes ? 'start_time' AND (p_changes ? 'booking_date' OR p_changes ? 'booking_time') THEN
@@ -70,13 +76,14 @@ BEGIN
 
     -- The row lock, bounded like every other wait. Under READ COMMITTED a concurrent
     -- change makes this wait and then read the newest version.
+    v_lock_timeout := booking.lock_timeout();
     BEGIN
-        PERFORM set_config('lock_timeout', booking.lock_timeout(), true);
+        PERFORM set_config('lock_timeout', v_lock_timeout, true);
         SELECT * INTO v_old FROM booking.appointments a WHERE a.id = p_appointment_id FOR UPDATE;
     EXCEPTION WHEN lock_not_available THEN
         PERFORM booking.raise_error('lock_timeout',
             format('Appointment %s was held by another change for longer than booking.lock_timeout (%s).',
-                   p_appointment_id, booking.lock_timeout()),
+                   p_appointment_id, v_lock_timeout),
             'Retry the request.');
     END;
     PERFORM set_config('lock_timeout', v_previous_lock_timeout, true);
@@ -142,9 +149,16 @@ BEGIN
             END IF;
         EXCEPTION WHEN data_exception THEN
             PERFORM booking.raise_error('invalid_argument',
-                format('%s is not a real date and time.', concat_ws(' ', p_changes ->> 'booking_date', p_changes ->> 'booking_time')));
+                format('%s is not a real date and time.',
+                       booking.shown(concat_ws(' ', p_changes ->> 'booking_date', p_changes ->> 'booking_time'))));
         END;
+        PERFORM booking.check_local_date('booking_date', v_date);
+        PERFORM booking.check_local_time('booking_time', v_time);
         v_new.start_time := booking.local_to_utc(v_date + v_time, v_timezone);
+    END IF;
+    IF v_new.start_time >= timestamptz '9999-12-31 00:00:00+00' THEN
+        PERFORM booking.raise_error('invalid_argument',
+            format('The start must be a real instant before 9999-12-31 (got %s).', v_new.start_time));
     END IF;
 
     IF v_new IS NOT DISTINCT FROM v_old THEN
@@ -192,13 +206,34 @@ BEGIN
         END IF;
     END IF;
 
-    -- The trigger re-checks the overlap in this statement and bumps the version.
-    UPDATE booking.appointments a
-       SET barber_id = v_new.barber_id, start_time = v_new.start_time,
-           buffer_time_before = v_new.buffer_time_before, buffer_time_after = v_new.buffer_time_after,
-           notes = v_new.notes, status = v_new.status
-     WHERE a.id = v_old.id
-    RETURNING a.* INTO v_new;
+    -- The trigger re-checks the overlap in this statement and bumps the version. Under
+    -- REPEATABLE READ or SERIALIZABLE a conflict the snapshot cannot show is 40001 (see
+    -- book_appointment()).
+    IF current_setting('transaction_isolation') = 'read committed' THEN
+        UPDATE booking.appointments a
+           SET barber_id = v_new.barber_id, start_time = v_new.start_time,
+               buffer_time_before = v_new.buffer_time_before, buffer_time_after = v_new.buffer_time_after,
+               notes = v_new.notes, status = v_new.status
+         WHERE a.id = v_old.id
+        RETURNING a.* INTO v_new;
+    ELSE
+        BEGIN
+            UPDATE booking.appointments a
+               SET barber_id = v_new.barber_id, start_time = v_new.start_time,
+                   buffer_time_before = v_new.buffer_time_before, buffer_time_after = v_new.buffer_time_after,
+                   notes = v_new.notes, status = v_new.status
+             WHERE a.id = v_old.id
+            RETURNING a.* INTO v_new;
+        EXCEPTION WHEN exclusion_violation THEN
+            GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+            IF v_constraint IS DISTINCT FROM 'appointments_no_overlap' THEN
+                RAISE;
+            END IF;
+            PERFORM booking.raise_snapshot_conflict(v_new.barber_id,
+                booking.blocked_interval(v_new.start_time, v_new.duration_minutes,
+                                         v_new.buffer_time_before, v_new.buffer_time_after));
+        END;
+    END IF;
     RETURN NEXT v_new;
 END
 $$;

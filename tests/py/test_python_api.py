@@ -103,7 +103,7 @@ async def test_accepts_a_connection_and_iso_strings(app_pool, shop):
     assert appt["booking_time"] == time(11, 15)
 
 
-async def test_conflict_is_raised_at_once_without_retry(app_pool, shop):
+async def test_conflict_is_raised_at_once_without_retry(app_pool, pool, shop):
     delays = []
     configure_booking_service(before_retry_sleep=lambda *a: delays.append(a))
     first = await book(app_pool, shop, future_day(), 10, buffer_time_after=15)
@@ -114,7 +114,7 @@ async def test_conflict_is_raised_at_once_without_retry(app_pool, shop):
     assert err.conflicting_appointment_id == first["id"]
     assert err.conflict_start and err.conflict_end
     assert delays == []
-    assert await app_pool.fetchval("SELECT count(*) FROM booking.appointments") == 1
+    assert await pool.fetchval("SELECT count(*) FROM booking.appointments") == 1
 
 
 async def test_touching_intervals_do_not_conflict(app_pool, shop):
@@ -154,7 +154,7 @@ async def test_cancel_frees_the_slot(app_pool, shop):
     assert again["id"] != appt["id"]
 
 
-async def test_idempotent_replay_and_key_mismatch(app_pool, shop):
+async def test_idempotent_replay_and_key_mismatch(app_pool, pool, shop):
     first = await book(app_pool, shop, future_day(), 10, idempotency_key="k-1")
     replay = await book(app_pool, shop, future_day(), 10, idempotency_key="k-1")
     assert replay["replayed"] is True and replay["id"] == first["id"]
@@ -162,7 +162,7 @@ async def test_idempotent_replay_and_key_mismatch(app_pool, shop):
     with pytest.raises(IdempotencyKeyMismatchError) as info:
         await book(app_pool, shop, future_day(), 11, idempotency_key="k-1")
     assert info.value.sqlstate == "BK002" and info.value.http_status == 422
-    assert await app_pool.fetchval("SELECT count(*) FROM booking.appointments") == 1
+    assert await pool.fetchval("SELECT count(*) FROM booking.appointments") == 1
 
 
 async def test_lock_timeout(app_pool, pool, shop):
@@ -189,7 +189,7 @@ async def test_lock_timeout(app_pool, pool, shop):
             await tx.rollback()
 
 
-async def test_disabled_prevention_still_refused_by_the_database(app_pool, shop):
+async def test_disabled_prevention_still_refused_by_the_database(app_pool, pool, shop):
     configure_booking_service(enable_double_booking_prevention=False)
     delays = []
     configure_booking_service(enable_double_booking_prevention=False,
@@ -198,7 +198,7 @@ async def test_disabled_prevention_still_refused_by_the_database(app_pool, shop)
     with pytest.raises(BookingConflictError):
         await book(app_pool, shop, future_day(), 10, 15, user=2)
     assert delays == []
-    assert await app_pool.fetchval("SELECT count(*) FROM booking.appointments") == 1
+    assert await pool.fetchval("SELECT count(*) FROM booking.appointments") == 1
 
 
 async def test_disabled_prevention_race_stopped_by_the_constraint(app_pool, pool, shop):
@@ -373,7 +373,7 @@ async def test_the_idempotency_key_lifetime_reaches_the_database(app_pool, pool,
     assert lifetime == timedelta(hours=48)
 
 
-async def test_a_call_inside_the_callers_transaction_uses_a_savepoint(app_pool, shop):
+async def test_a_call_inside_the_callers_transaction_uses_a_savepoint(app_pool, pool, shop):
     day = future_day()
     async with app_pool.acquire() as conn:
         tx = conn.transaction()
@@ -383,18 +383,21 @@ async def test_a_call_inside_the_callers_transaction_uses_a_savepoint(app_pool, 
             await book(conn, shop, day, 10, 15, user=2)
         # The refusal rolled back to the savepoint: the caller's transaction goes on.
         second = await book(conn, shop, day, 11)
-        assert await conn.fetchval("SELECT count(*) FROM booking.appointments") == 2
+        # (booking_app reads appointments only through the functions)
+        assert await conn.fetchval("SELECT count(*) FROM unnest($1::bigint[]) AS i, booking.get_appointment(i, 1)",
+                                   [first["id"], second["id"]]) == 2
         await tx.rollback()
     assert first["id"] != second["id"]
-    assert await app_pool.fetchval("SELECT count(*) FROM booking.appointments") == 0
+    assert await pool.fetchval("SELECT count(*) FROM booking.appointments") == 0
 
 
 async def test_the_service_pool_rolls_back_what_a_released_connection_left_open(database_url):
     from app import db
     from app.config import Settings
 
-    pool = await db.create_pool(Settings.from_env({"DATABASE_URL": database_url, "DB_POOL_MIN": "1",
-                                                   "DB_POOL_MAX": "1"}))
+    pools = await db.create_pools(Settings.from_env({"DATABASE_URL": database_url, "DB_POOL_MIN": "1",
+                                                     "DB_POOL_MAX": "1"}))
+    pool = pools.write
     try:
         async with pool.acquire() as conn:
             await conn.execute("BEGIN")          # left open, as an interrupted request would
@@ -404,4 +407,4 @@ async def test_the_service_pool_rolls_back_what_a_released_connection_left_open(
             assert await conn.fetchval("SELECT to_regclass('pg_temp.left_behind')") is None
             assert await conn.fetchval("SELECT current_user") == "booking_app"
     finally:
-        await pool.close()
+        await pools.close()

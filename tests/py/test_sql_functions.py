@@ -53,7 +53,8 @@ async def active_count(db, barber_id):
 async def test_repeatable_read_caller_is_refused_by_the_constraint_not_double_booked(
         database_url, clean_db, make_barber, make_service, when):
     """A REPEATABLE READ transaction whose snapshot predates another session's booking cannot
-    see that booking, so the trigger's check passes; the exclusion constraint still refuses."""
+    see that booking, so the trigger's check passes; the exclusion constraint still refuses,
+    and book_appointment() reports it as 40001 so that a retry gets the usual 23P01."""
     barber = await make_barber()
     service = await make_service("Haircut", 30)
     day = future_day()
@@ -75,9 +76,17 @@ async def test_repeatable_read_caller_is_refused_by_the_constraint_not_double_bo
             await wait_until_blocked_by(observer, b.get_server_pid(), a.get_server_pid())
             await ta.commit()
             code, err = await call
-        assert code == "23P01", (code, err)
-        assert err.constraint_name == "appointments_no_overlap"
+        # The constraint refused a conflict B's snapshot cannot show: 40001, "retry" (as
+        # PostgreSQL reports unique violations under SERIALIZABLE), in the catalogue's words.
+        assert code == "40001", (code, err)
+        assert err.args[0] == "The booking raced another transaction; retry it"
+        assert "after this transaction's snapshot" in err.detail
         await tb.rollback()
+        # The retry, in a new REPEATABLE READ transaction, sees the winner: 23P01 naming it.
+        async with b.transaction(isolation="repeatable_read"):
+            code, err = await outcome(book(b, barber, 2, service, at(day, 10, 15)))
+        assert code == "23P01", (code, err)
+        assert err.detail.startswith("Appointment ")
         # Still at REPEATABLE READ: a slot that does not overlap is bookable, so the refusal
         # above was the rule, not a blanket failure of stale snapshots.
         async with b.transaction(isolation="repeatable_read"):
@@ -145,7 +154,7 @@ async def test_lock_timeout_defaults_to_five_seconds(database_url, clean_db, mak
     b = await asyncpg.connect(database_url)
     try:
         assert await b.fetchval("SELECT current_setting('booking.lock_timeout', true)") in (None, "")
-        assert await b.fetchval("SELECT booking.lock_timeout()") == "5s"
+        assert await b.fetchval("SELECT booking.lock_timeout()") == "5000ms"
         async with a.transaction():
             await book(a, barber, 1, service, at(day, 10))
             loop = asyncio.get_running_loop()
@@ -158,6 +167,8 @@ async def test_lock_timeout_defaults_to_five_seconds(database_url, clean_db, mak
         assert 4.0 <= elapsed < 15.0, elapsed
         await b.execute("SET booking.lock_timeout = '200ms'")
         assert await b.fetchval("SELECT booking.lock_timeout()") == "200ms"
+        await b.execute("SET booking.lock_timeout = '1.5s'")
+        assert await b.fetchval("SELECT booking.lock_timeout()") == "1500ms"
     finally:
         await a.close()
         await b.close()
@@ -170,7 +181,8 @@ async def test_invalid_lock_timeout_setting_is_reported_not_internal(database_ur
     try:
         await conn.execute("SET booking.lock_timeout = 'soon'")
         code, err = await outcome(book(conn, barber, 1, service, at(future_day(), 10)))
-        assert code == "22023", (code, err)
+        assert code == "BK008", (code, err)        # a catalogue error, not PostgreSQL's 22023
+        assert "booking.lock_timeout" in err.detail
     finally:
         await conn.close()
     assert await clean_db.fetchval("SELECT count(*) FROM booking.appointments") == 0

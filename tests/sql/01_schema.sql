@@ -1,7 +1,7 @@
 -- The schema of the contract (contract.md section 2): tables, columns, types, defaults,
 -- checks, the exclusion constraint, the indexes, the triggers and the function signatures.
 BEGIN;
-SELECT plan(60);
+SELECT plan(70);
 
 SELECT has_schema('booking');
 
@@ -58,7 +58,14 @@ SELECT is((SELECT timezone FROM booking.barbers WHERE id = 9101), 'UTC', 'a barb
 
 -- The checks the contract names.
 SELECT throws_ok($$INSERT INTO booking.barbers (name, timezone) VALUES ('Bad zone', 'Mars/Olympus_Mons')$$,
-                 '23514', NULL, 'a time zone that is not an IANA name is refused');
+                 '23503', NULL, 'a time zone that is not an IANA name is refused (booking.time_zones)');
+-- PostgreSQL's zone list also holds names that are not IANA zones: never a barber's zone.
+SELECT throws_ok(format($$INSERT INTO booking.barbers (name, timezone) VALUES ('Odd zone', %L)$$, z),
+                 '23503', NULL, format('%s is not an IANA time zone, and is refused', z))
+FROM unnest(ARRAY['localtime', 'Factory', 'posixrules', 'posix/Europe/London']) AS z;
+SELECT lives_ok($$INSERT INTO booking.barbers (name, timezone) VALUES ('Link zone', 'US/Eastern'), ('Area zone', 'Asia/Kolkata')$$,
+                'IANA zones and their backward links are accepted');
+SELECT ok((SELECT count(*) FROM booking.time_zones) > 400, 'booking.time_zones holds the IANA zones');
 SELECT throws_ok($$INSERT INTO booking.services (name, duration_minutes, price_cents) VALUES ('Zero', 0, 0)$$,
                  '23514', NULL, 'a service lasts more than 0 minutes');
 SELECT throws_ok($$INSERT INTO booking.services (name, duration_minutes, price_cents) VALUES ('Paid to sit', 30, -1)$$,
@@ -70,6 +77,13 @@ SELECT throws_ok($$INSERT INTO booking.working_hours (barber_id, weekday, opens_
 SELECT lives_ok($$INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at)
                   VALUES (9101, 7, '09:00', '12:00'), (9101, 7, '13:00', '17:00')$$,
                 'Sunday is weekday 7, and a day may have several rows');
+SELECT lives_ok($$INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at)
+                  VALUES (9101, 5, '22:00', '06:00'), (9101, 6, '18:00', '24:00')$$,
+                'a row may close on the next day (22:00-06:00) or at 24:00');
+SELECT throws_ok($$INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at) VALUES (9101, 4, '09:00', '09:00')$$,
+                 '23514', NULL, 'a row that opens and closes at the same time is refused');
+SELECT throws_ok($$INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at) VALUES (9101, 4, '24:00', '06:00')$$,
+                 '23514', NULL, 'a row cannot open at 24:00');
 
 SELECT throws_ok($$INSERT INTO booking.appointments (barber_id, user_id, service_name, start_time, duration_minutes, status)
                   VALUES (9101, 1, 'x', '2030-06-03 10:00Z', 30, 'pending')$$,
@@ -185,6 +199,7 @@ FROM (VALUES
     ('local_start', ARRAY['bigint', 'date', 'time without time zone']),
     ('purge_expired_idempotency_keys', ARRAY[]::text[]),
     ('purge_old_appointment_events', ARRAY['interval']),
+    ('purge_expired_appointment_events', ARRAY[]::text[]),
     ('authenticate_token', ARRAY['bytea'])
 ) AS f(f, args);
 

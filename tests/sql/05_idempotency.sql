@@ -3,7 +3,7 @@
 -- live at least 24 hours and booking.purge_expired_idempotency_keys() removes expired ones.
 -- (Concurrent calls with one key need two sessions: pytest covers them.)
 BEGIN;
-SELECT plan(28);
+SELECT plan(43);
 \ir fixtures.psql
 
 SELECT id AS first_id, version AS first_version, replayed AS first_replayed, created_at AS first_created
@@ -45,7 +45,6 @@ SELECT throws_ok(format($$SELECT * FROM booking.book_appointment(%s, 'key-1')$$,
                  format('key-1 with %s is BK002', d))
 FROM (VALUES
     ($$9001, 1001, 'TAP Haircut', '2030-06-03 11:00Z', 5, 10, 'Short on the sides'$$, 'another start'),
-    ($$9001, 1002, 'TAP Haircut', '2030-06-03 10:00Z', 5, 10, 'Short on the sides'$$, 'another user'),
     ($$9001, 1001, 'TAP Shave', '2030-06-03 10:00Z', 5, 10, 'Short on the sides'$$, 'another service'),
     ($$9001, 1001, 'TAP Haircut', '2030-06-03 10:00Z', 0, 10, 'Short on the sides'$$, 'another buffer before'),
     ($$9001, 1001, 'TAP Haircut', '2030-06-03 10:00Z', 5, 10, NULL$$, 'no notes')
@@ -96,12 +95,62 @@ SELECT results_eq(
     $$VALUES (false, '2030-06-04 10:00Z'::timestamptz)$$,
     'an expired key, even before it is purged, may be used for a new request');
 
--- Key length.
-SELECT throws_ok($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-05 10:00Z', p_idempotency_key => '')$$,
-                 'BK008', pg_temp.msg('BK008'), 'an empty key is BK008');
-SELECT throws_ok(format($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-05 10:00Z', p_idempotency_key => %L)$$,
-                        repeat('k', 256)),
-                 'BK008', pg_temp.msg('BK008'), 'a key of 256 characters is BK008');
+-- A key belongs to the acting user: another user's key-1 is another key.
+SELECT results_eq(
+    $$SELECT user_id, replayed FROM booking.book_appointment(9002, 1002, 'TAP Haircut', '2030-06-06 10:00Z',
+                                                             p_idempotency_key => 'key-1')$$,
+    $$VALUES (1002::bigint, false)$$,
+    'user 1002 may use the key user 1001 used: it books for 1002, it neither replays nor mismatches');
+SELECT is((SELECT count(*)::int FROM booking.idempotency_keys WHERE idempotency_key = 'key-1'), 2,
+          'the two users'' key-1 are two rows');
+
+-- The key's form: 1 to 200 printable ASCII characters, no spaces (the one rule; HTTP uses it too).
+SELECT throws_ok(format($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-05 10:00Z', p_idempotency_key => %L)$$, k),
+                 'BK008', pg_temp.msg('BK008'), format('the key %s is BK008', d))
+FROM (VALUES ('', 'empty'), (repeat('k', 201), 'of 201 characters'), ('with space', 'with a space'),
+             ('clé', 'with a non-ASCII letter'), (E'tab\there', 'with a tab')) AS v(k, d);
+SELECT lives_ok(format($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-05 10:00Z', p_idempotency_key => %L)$$,
+                       repeat('k', 200)),
+                'a key of 200 characters is fine');
+SELECT is(length((pg_temp.error_of(format($$SELECT * FROM booking.book_appointment(9002, 1001, 'TAP Haircut',
+                                                  '2030-06-05 11:00Z', p_idempotency_key => %L)$$, repeat('x', 60000)))).detail) < 200,
+          true, 'a 60,000-character key is not echoed whole in the DETAIL');
+
+-- A replay returns exactly the first row whatever the session's DateStyle and TimeZone
+-- (the stored result used to carry the blocked interval as text in the session's style).
+SET LOCAL DateStyle = 'SQL, DMY';
+SET LOCAL TimeZone = 'Asia/Kolkata';
+SELECT id AS style_id
+  FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-03-14 10:00Z', 15, 15, p_idempotency_key => 'style-1') \gset
+SET LOCAL DateStyle = 'ISO, MDY';
+SELECT results_eq(
+    $$SELECT id, start_time, blocked_during, created_at = now(), replayed
+        FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-03-14 10:00Z', 15, 15, p_idempotency_key => 'style-1')$$,
+    format($$VALUES (%s::bigint, '2030-03-14 10:00Z'::timestamptz, tstzrange('2030-03-14 09:45Z', '2030-03-14 10:45Z', '[)'),
+                     true, true)$$, :style_id),
+    'made under DateStyle SQL, DMY and TimeZone Asia/Kolkata, replayed under ISO, MDY: the same instants');
+SET LOCAL TimeZone = 'America/New_York';
+SELECT results_eq(
+    $$SELECT start_time, blocked_during FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-03-14 10:00Z', 15, 15,
+                                                                        p_idempotency_key => 'style-1')$$,
+    $$VALUES ('2030-03-14 10:00Z'::timestamptz, tstzrange('2030-03-14 09:45Z', '2030-03-14 10:45Z', '[)'))$$,
+    'and under another TimeZone too');
+RESET TimeZone;
+RESET DateStyle;
+SELECT ok((SELECT NOT (result ? 'blocked_during') FROM booking.idempotency_keys WHERE idempotency_key = 'style-1'),
+          'the stored result holds no range text: the blocked interval is derived again on replay');
+
+-- booking.idempotency_key_ttl: a duration, or a catalogue error.
+SELECT throws_ok($$SELECT booking.idempotency_key_ttl()$$, 'BK008', pg_temp.msg('BK008'),
+                 format('booking.idempotency_key_ttl = %L is BK008', v))
+FROM unnest(ARRAY['forever', '300000 years', '-5 hours', '3651 days', '1e9 hours']) AS v,
+     LATERAL set_config('booking.idempotency_key_ttl', v, true) AS s;
+SELECT results_eq(
+    $$SELECT booking.idempotency_key_ttl() FROM unnest(ARRAY['2 weeks', '36.5 hours', '90 minutes', '']) AS v,
+             LATERAL set_config('booking.idempotency_key_ttl', v, true) AS s$$,
+    $$VALUES (interval '336 hours'), (interval '36 hours 30 minutes'), (interval '24 hours'), (interval '24 hours')$$,
+    'weeks, fractional hours and minutes are read; below 24 hours or empty is 24 hours');
+RESET booking.idempotency_key_ttl;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -10,12 +10,14 @@ BEGIN;
 -- Decisions. privs: what booking_app / booking_client may do; PUBLIC gets nothing anywhere.
 CREATE TEMP TABLE decided_tables (tbl text PRIMARY KEY, app text[], client text[]);
 INSERT INTO decided_tables VALUES
-    ('appointments',       '{SELECT}', '{SELECT}'),
     ('barbers',            '{SELECT}', '{SELECT}'),
     ('services',           '{SELECT}', '{SELECT}'),
-    ('working_hours',      '{SELECT}', '{SELECT}'),
-    ('time_off',           '{SELECT}', '{SELECT}'),
     ('error_codes',        '{SELECT}', '{SELECT}'),
+    ('time_zones',         '{SELECT}', '{SELECT}'),
+    ('appointments',       '{}',       '{}'),          -- every user's notes: through get_appointment()
+    ('working_hours',      '{}',       '{}'),          -- through free_slots()/book_appointment()
+    ('time_off',           '{}',       '{}'),          -- its reasons are private
+    ('retention_policy',   '{}',       '{}'),          -- the operator's setting
     ('barber_services',    '{}',       '{}'),          -- read through free_slots()/book_appointment()
     ('staff',              '{}',       '{}'),          -- who is admin: never readable
     ('api_tokens',         '{}',       '{}'),          -- token hashes: only authenticate_token()
@@ -34,12 +36,13 @@ INSERT INTO decided_functions VALUES
     ('booking.events_since(bigint,bigint)',                                     true,  true),
     ('booking.latest_event_id(bigint)',                                         true,  true),
     ('booking.purge_expired_idempotency_keys()',                                true,  true),
-    ('booking.purge_old_appointment_events(interval)',                          true,  true),
+    ('booking.purge_expired_appointment_events()',                              true,  true),
     ('booking.authenticate_token(bytea)',                                       true,  false),
     -- Called by the generated column and CHECK constraints (harmless, IMMUTABLE).
     ('booking.blocked_interval(timestamp with time zone,integer,integer,integer)', true, true),
-    ('booking.is_valid_timezone(text)',                                         true,  true),
-    -- Operators only (python -m app token ...).
+    -- Operators only (python -m app token ..., the change feed's purge down to an hour, migrate).
+    ('booking.purge_old_appointment_events(interval)',                          false, false),
+    ('booking.sync_time_zones()',                                               false, false),
     ('booking.create_api_token(bytea,bigint,text,bigint,timestamp with time zone)', false, false),
     ('booking.revoke_api_token(bytea)',                                         false, false),
     -- Internal helpers: called only by the SECURITY DEFINER functions, as booking_owner.
@@ -57,6 +60,15 @@ INSERT INTO decided_functions VALUES
     ('booking.raise_error(text,text,text)',                                     false, false),
     ('booking.rfc3339(timestamp with time zone)',                               false, false),
     ('booking.take_slot_locks(bigint[],tstzrange[])',                           false, false),
+    ('booking.take_locks(integer,integer[],text)',                              false, false),
+    ('booking.slot_lock_key(bigint,integer)',                                   false, false),
+    ('booking.lock_namespace(text)',                                            false, false),
+    ('booking.shown(text,integer,boolean)',                                     false, false),
+    ('booking.idempotency_key_ttl()',                                           false, false),
+    ('booking.check_local_date(text,date)',                                     false, false),
+    ('booking.check_local_time(text,time without time zone)',                   false, false),
+    ('booking.raise_snapshot_conflict(bigint,tstzrange)',                       false, false),
+    ('booking.fairest_free_barbers(bigint[],timestamp with time zone,integer,tstzrange,integer)', false, false),
     ('booking.unavailability(bigint,text,timestamp with time zone,integer)',    false, false),
     -- Trigger functions (a trigger fires whatever the writer's privileges).
     ('booking.check_appointment_overlap()',                                     false, false),
@@ -73,7 +85,8 @@ CREATE TEMP TABLE roles (r text, decision text);
 INSERT INTO roles VALUES ('booking_app', 'app'), ('booking_client', 'client'), ('public', 'public');
 
 CREATE TEMP TABLE secret_tables (tbl text);
-INSERT INTO secret_tables VALUES ('api_tokens'), ('staff'), ('idempotency_keys'), ('appointment_events');
+INSERT INTO secret_tables VALUES ('api_tokens'), ('staff'), ('idempotency_keys'), ('appointment_events'),
+                                 ('appointments'), ('time_off'), ('retention_policy');
 
 SELECT plan(
       7                                                                       -- fixed tests

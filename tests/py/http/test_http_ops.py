@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import asyncpg
 import pytest
 
 from app.config import Settings
@@ -241,18 +242,23 @@ async def test_the_service_purges_expired_keys_and_old_events_at_start(database_
                            "WHERE idempotency_key = 'old-key'")
     await clean_db.execute("UPDATE booking.appointment_events SET created_at = now() - interval '3 hours' "
                            "WHERE id = (SELECT min(id) FROM booking.appointment_events)")
-    app = create_app(Settings.from_env(database_url=database_url, purge_interval=3600, event_retention_hours=2))
-    async with running(app):
-        for _ in range(50):                        # the first purge runs as the service starts
-            keys = await clean_db.fetch("SELECT idempotency_key FROM booking.idempotency_keys")
-            events = await clean_db.fetchval("SELECT count(*) FROM booking.appointment_events")
-            if len(keys) == 1 and events == 1:
-                break
-            await asyncio.sleep(0.1)
+    # The operator's retention policy (the service cannot choose it).
+    await clean_db.execute("UPDATE booking.retention_policy SET change_feed = interval '2 hours'")
+    try:
+        app = create_app(Settings.from_env(database_url=database_url, purge_interval=3600))
+        async with running(app):
+            for _ in range(50):                        # the first purge runs as the service starts
+                keys = await clean_db.fetch("SELECT idempotency_key FROM booking.idempotency_keys")
+                events = await clean_db.fetchval("SELECT count(*) FROM booking.appointment_events")
+                if len(keys) == 1 and events == 1:
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        await clean_db.execute("UPDATE booking.retention_policy SET change_feed = DEFAULT")
     assert [k["idempotency_key"] for k in keys] == ["new-key"]
     assert events == 1
 
 
-def test_event_retention_under_an_hour_is_refused():
-    with pytest.raises(SystemExit, match="EVENT_RETENTION_HOURS"):
-        Settings.from_env({"DATABASE_URL": "postgresql://unused@/unused", "EVENT_RETENTION_HOURS": "0"})
+async def test_event_retention_under_an_hour_is_refused(clean_db):
+    with pytest.raises(asyncpg.CheckViolationError):
+        await clean_db.execute("UPDATE booking.retention_policy SET change_feed = interval '59 minutes'")
