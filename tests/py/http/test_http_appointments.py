@@ -62,14 +62,22 @@ async def test_conflict_is_a_409_naming_the_interval(client, shop, day):
     assert (p["conflict_start"], p["conflict_end"]) == (utc(day, "10:00"), utc(day, "10:45"))
 
 
+
+def total_retries() -> float:
+    from app import metrics
+    return sum(s.value for m in metrics.BOOKING_RETRIES.collect() for s in m.samples if s.name.endswith("_total"))
+
+
 async def test_thirty_concurrent_clients_one_slot(client, shop, day, clean_db):
     async def attempt(i: int):
         return await client.post("/appointments", json=body(shop, day, "11:00", notes=f"client {i}"),
                                  headers=shop.client if i % 2 else shop.client2)
 
+    retries_before = total_retries()
     responses = await asyncio.gather(*(attempt(i) for i in range(30)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 29, statuses
+    assert total_retries() == retries_before          # a conflict is an answer: never retried
     winner = next(r for r in responses if r.status_code == 201).json()
     for r in responses:
         if r.status_code == 409:

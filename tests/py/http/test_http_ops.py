@@ -5,6 +5,7 @@ from __future__ import annotations
 from httpfixtures import *  # noqa: F403  (the fixtures: see httpfixtures.py)
 
 import asyncio
+import time as _time
 import shutil
 import subprocess
 import tempfile
@@ -262,3 +263,29 @@ async def test_the_service_purges_expired_keys_and_old_events_at_start(database_
 async def test_event_retention_under_an_hour_is_refused(clean_db):
     with pytest.raises(asyncpg.CheckViolationError):
         await clean_db.execute("UPDATE booking.retention_policy SET change_feed = interval '59 minutes'")
+
+
+async def test_a_read_blocked_by_a_lock_answers_503_after_the_timeout(database_url, clean_db, make_barber, make_token):
+    """An ACCESS EXCLUSIVE lock (a migration) blocks the reads: they answer 503 with
+    Retry-After after READ_STATEMENT_TIMEOUT, instead of holding the connection."""
+    await make_barber()
+    token = await make_token(5, "client")
+    app = create_app(Settings.from_env(database_url=database_url, read_statement_timeout=0.3, purge_interval=0))
+    blocker = await asyncpg.connect(database_url)
+    try:
+        async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                                   base_url="http://booking.test") as client:
+            assert (await client.get("/services", headers=token)).status_code == 200
+            tx = blocker.transaction()
+            await tx.start()
+            await blocker.execute("LOCK TABLE booking.services IN ACCESS EXCLUSIVE MODE")
+            started = _time.monotonic()
+            r = await client.get("/services", headers=token)
+            elapsed = _time.monotonic() - started
+            await tx.rollback()
+            assert r.status_code == 503, r.text
+            assert r.json()["code"] == "57014" and r.headers["retry-after"]
+            assert elapsed < 2.0
+            assert (await client.get("/services", headers=token)).status_code == 200
+    finally:
+        await blocker.close()
