@@ -200,3 +200,20 @@ async def test_the_app_role_logging_in_itself_has_the_temp_file_limit(database_u
         assert await pools.read.fetchval("SHOW temp_file_limit") == "256MB"
     finally:
         await pools.close()
+
+
+async def test_a_check_violation_never_shows_the_failing_row(clean_db, make_barber):
+    """PostgreSQL's DETAIL of 23514 prints the whole row (a client's notes included); the
+    Python API used to pass it on. Now: the rule's name only."""
+    from app.errors import from_postgres
+
+    barber = await make_barber()
+    with pytest.raises(asyncpg.CheckViolationError) as info:
+        await clean_db.execute(
+            "INSERT INTO booking.appointments (barber_id, user_id, service_name, start_time, duration_minutes, notes)"
+            " VALUES ($1, 1, 'x', now() + interval '1 day', 0, 'private: allergic to lavender')", barber)
+    assert "lavender" in (info.value.detail or "")            # what PostgreSQL says
+    mapped = from_postgres(info.value)
+    assert mapped.http_status == 422
+    assert "lavender" not in str(mapped) and "lavender" not in (mapped.detail or "")
+    assert mapped.detail == "The value breaks the rule appointments_duration_positive."
