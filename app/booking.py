@@ -222,10 +222,24 @@ def _delay(cfg: ServiceConfig, retry_number: int) -> float:
     return base * random.uniform(0.75, 1.0)
 
 
-async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple) -> asyncpg.Record | None:
+ACTING_ROLES = ("client", "barber", "admin")
+
+
+def _acting_role(value: str | None) -> str:
+    """booking.acting_role for a call: the token's role, or '' (a trusted internal caller,
+    acting with every right booking.staff gives the user)."""
+    if value is None:
+        return ""
+    if value not in ACTING_ROLES:
+        raise ValidationError(f"acting_role must be one of {', '.join(ACTING_ROLES)} or None (got {_show(value)})",
+                              field="acting_role")
+    return value
+
+
+async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple, acting_role: str) -> asyncpg.Record | None:
     settings = (f"{max(1, round(cfg.advisory_lock_timeout * 1000))}ms",
                 "on" if cfg.enable_double_booking_prevention else "off",
-                f"{cfg.idempotency_key_ttl_hours} hours")
+                f"{cfg.idempotency_key_ttl_hours} hours", acting_role)
 
     async def run(conn: asyncpg.Connection):
         if conn.is_in_transaction():
@@ -240,7 +254,7 @@ async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple) -> asyncpg.
     return await run(db)
 
 
-async def _call(operation: str, db, query: str, args: tuple) -> asyncpg.Record | None:
+async def _call(operation: str, db, query: str, args: tuple, acting_role: str = "") -> asyncpg.Record | None:
     """Run one named statement in its own transaction, retrying transient failures."""
     cfg = _config
     retries_on = cfg.enable_double_booking_prevention and cfg.max_retry_attempts > 0
@@ -268,7 +282,7 @@ async def _call(operation: str, db, query: str, args: tuple) -> asyncpg.Record |
         stop=stop_after_attempt(1 + (cfg.max_retry_attempts if retries_on else 0)), reraise=True,
     )
     try:
-        row = await retrying(_run_once, db, cfg, query, args)
+        row = await retrying(_run_once, db, cfg, query, args, acting_role)
     except asyncpg.PostgresError as exc:
         err = from_postgres(exc)
         if err is None:
@@ -313,12 +327,16 @@ def _record_error(operation: str, err: BookingError) -> None:
 async def create_booking(db, *, user_id: int, booking_date: date | str, booking_time: time | str,
                          service: str, barber_id: int | None, buffer_time_before: int = 0,
                          buffer_time_after: int = 0, notes: str | None = None,
-                         idempotency_key: str | None = None) -> dict[str, Any]:
+                         idempotency_key: str | None = None, acting_role: str | None = None) -> dict[str, Any]:
     """Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`.
 
     barber_id None books "any barber": the engine picks, atomically, a free barber who offers
     the service (fewest bookings that local day, then lowest id); the local time is read in
     the time zone all barbers share.
+
+    acting_role ('client', 'barber', 'admin') caps what the user may do to the role of the
+    credential it acts with (booking.acting_role); None is a trusted internal caller.
+    Idempotency keys belong to the user: another user's key of the same text is another key.
 
     Returns the appointment: its columns, end_time, booking_date/booking_time (local to
     the barber), timezone and replayed. Raises BookingConflictError, LockTimeoutError,
@@ -334,7 +352,8 @@ async def create_booking(db, *, user_id: int, booking_date: date | str, booking_
     )
     if args[-1] is None and _config.enable_double_booking_prevention and _config.max_retry_attempts > 0:
         args = args[:-1] + (f"auto:{uuid.uuid4()}",)
-    row = await _call("create", db, "create_booking", args)
+    role = _acting_role(acting_role)
+    row = await _call("create", db, "create_booking", args, role)
     result = _row_to_dict(row)
     if idempotency_key is not None:
         metrics.IDEMPOTENCY.labels("replay" if result["replayed"] else "miss").inc()
@@ -342,7 +361,7 @@ async def create_booking(db, *, user_id: int, booking_date: date | str, booking_
 
 
 async def update_booking(db, booking_id: int, user_id: int, update_data: dict[str, Any],
-                         expected_version: int | None = None) -> dict[str, Any]:
+                         expected_version: int | None = None, *, acting_role: str | None = None) -> dict[str, Any]:
     """Apply `update_data` (keys: booking_date, booking_time, start_time, barber_id,
     buffer_time_before, buffer_time_after, notes, status) to appointment `booking_id` as
     `user_id`; with `expected_version`, only to that version (else ConcurrencyError)."""
@@ -355,19 +374,20 @@ async def update_booking(db, booking_id: int, user_id: int, update_data: dict[st
     args = (parse_int(booking_id, "booking_id"), parse_int(user_id, "user_id"), changes,
             None if expected_version is None else parse_int(expected_version, "expected_version",
                                                             minimum=-INT32_MAX - 1, maximum=INT32_MAX))
-    return _row_to_dict(await _call("update", db, "update_booking", args))
+    return _row_to_dict(await _call("update", db, "update_booking", args, _acting_role(acting_role)))
 
 
-async def cancel_booking(db, booking_id: int, user_id: int, expected_version: int | None = None) -> dict[str, Any]:
+async def cancel_booking(db, booking_id: int, user_id: int, expected_version: int | None = None, *,
+                         acting_role: str | None = None) -> dict[str, Any]:
     """Cancel appointment `booking_id` as `user_id` (a cancelled one is returned unchanged)."""
     args = (parse_int(booking_id, "booking_id"), parse_int(user_id, "user_id"),
             None if expected_version is None else parse_int(expected_version, "expected_version",
                                                             minimum=-INT32_MAX - 1, maximum=INT32_MAX))
-    return _row_to_dict(await _call("cancel", db, "cancel_booking", args))
+    return _row_to_dict(await _call("cancel", db, "cancel_booking", args, _acting_role(acting_role)))
 
 
-async def get_booking(db, booking_id: int, user_id: int) -> dict[str, Any] | None:
-    """The appointment as `user_id` may see it, or None (absent or not visible)."""
-    args = (parse_int(booking_id, "booking_id"), parse_int(user_id, "user_id"))
+async def get_booking(db, booking_id: int, user_id: int, *, acting_role: str | None = None) -> dict[str, Any] | None:
+    """The appointment as `user_id` (acting as `acting_role`) may see it, or None."""
+    args = (parse_int(booking_id, "booking_id"), parse_int(user_id, "user_id"), _acting_role(acting_role))
     row = await db.fetchrow(QUERIES["get_booking"], *args)
     return None if row is None else _row_to_dict(row)

@@ -38,6 +38,19 @@
 | RATE_LIMIT_PER_MINUTE     | 120            | booking requests (POST, PATCH) per token per minute, then 429  |
 |                           |                | with Retry-After; 0 = no limit                                 |
 | MAX_BODY_BYTES            | 16384          | largest request body; a larger one gets 413                    |
+| BODY_TIMEOUT              | 10             | seconds to receive a whole request body, else 408; read before |
+|                           |                | the request takes one of the MAX_IN_FLIGHT places              |
+| HEADER_TIMEOUT            | 10             | seconds from a connection (or a next request's first byte) to  |
+|                           |                | its complete headers, else 408 and close                       |
+| KEEPALIVE_TIMEOUT         | 5              | seconds an idle kept-alive connection stays open               |
+| MAX_HEADER_BYTES          | 16384          | request line and headers, else 431 (a URL over half: 414)      |
+| MAX_HEADERS               | 100            | headers of one request, else 431                               |
+| MAX_CONNECTIONS           | 1000           | open connections; one more gets 503 + Retry-After and is       |
+|                           |                | closed                                                         |
+| MAX_STREAMS               | 500            | open event streams of the process, then 503 + Retry-After      |
+| MAX_STREAMS_PER_TOKEN     | 4              | open event streams of one token, then 429 + Retry-After        |
+| STREAM_RECHECK_SECONDS    | 15             | how often open event streams re-check their tokens (and send a |
+|                           |                | keep-alive); a revoked token's stream ends within this         |
 | CORS_ALLOW_ORIGINS        | (empty)        | comma-separated origins allowed to call the API from a browser |
 |                           |                | (e.g. https://shop.example); empty = CORS closed (no           |
 |                           |                | Access-Control-Allow-Origin for any origin)                    |
@@ -72,6 +85,8 @@ def _bool(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
+    """The service's settings (the table above); `server_limits` gives app.server's view."""
+
     database_url: str
     host: str = "127.0.0.1"
     port: int = 8000
@@ -90,6 +105,15 @@ class Settings:
     cors_allow_origins: tuple[str, ...] = ()
     max_in_flight: int = 64
     queue_timeout: float = 1.0
+    body_timeout: float = 10.0
+    header_timeout: float = 10.0
+    keepalive_timeout: float = 5.0
+    max_header_bytes: int = 16384
+    max_headers: int = 100
+    max_connections: int = 1000
+    max_streams: int = 500
+    max_streams_per_token: int = 4
+    stream_recheck_seconds: float = 15.0
     tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
 
     @classmethod
@@ -108,6 +132,11 @@ class Settings:
             "enable_double_booking_prevention": ("ENABLE_DOUBLE_BOOKING_PREVENTION", _bool),
             "rate_limit_per_minute": ("RATE_LIMIT_PER_MINUTE", int), "max_body_bytes": ("MAX_BODY_BYTES", int),
             "max_in_flight": ("MAX_IN_FLIGHT", int), "queue_timeout": ("QUEUE_TIMEOUT", float),
+            "body_timeout": ("BODY_TIMEOUT", float), "header_timeout": ("HEADER_TIMEOUT", float),
+            "keepalive_timeout": ("KEEPALIVE_TIMEOUT", float), "max_header_bytes": ("MAX_HEADER_BYTES", int),
+            "max_headers": ("MAX_HEADERS", int), "max_connections": ("MAX_CONNECTIONS", int),
+            "max_streams": ("MAX_STREAMS", int), "max_streams_per_token": ("MAX_STREAMS_PER_TOKEN", int),
+            "stream_recheck_seconds": ("STREAM_RECHECK_SECONDS", float),
             "cors_allow_origins": ("CORS_ALLOW_ORIGINS",
                                    lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
         }
@@ -135,6 +164,19 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         values.update(overrides)
+        for name in ("body_timeout", "header_timeout", "keepalive_timeout", "stream_recheck_seconds",
+                     "max_header_bytes", "max_headers", "max_connections", "max_streams", "max_streams_per_token"):
+            if name in values and not values[name] > 0:
+                raise SystemExit(f"{name.upper()} must be a positive number")
         if not values.get("read_statement_timeout", 1) > 0:
             raise SystemExit("READ_STATEMENT_TIMEOUT must be a positive number of seconds")
         return cls(**values)
+
+    @property
+    def server_limits(self):
+        """The per-connection limits app.server enforces (HEADER_TIMEOUT, ... MAX_CONNECTIONS)."""
+        from app.server import ServerLimits
+
+        return ServerLimits(header_timeout=self.header_timeout, body_timeout=self.body_timeout,
+                            max_header_bytes=self.max_header_bytes, max_headers=self.max_headers,
+                            max_connections=self.max_connections, max_body_bytes=self.max_body_bytes)

@@ -243,3 +243,10 @@ def from_postgres(exc: BaseException) -> BookingError | None:
         return InvalidInputError(message, detail=_cut(detail or getattr(exc, "message", None)), hint=hint,
                                  sqlstate=sqlstate)
     return None
+
+
+def catalogue_error(sqlstate: str, detail: str | None = None, hint: str | None = None) -> BookingError:
+    """The catalogue's error for `sqlstate`, for the rare refusal the service decides
+    before any SQL runs (an If-Match no version can match): the same class, message and
+    HTTP status as when the database raises it."""
+    return ERROR_CLASSES[sqlstate](CATALOGUE[sqlstate]["message"], detail=detail, hint=hint)

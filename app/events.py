@@ -1,12 +1,28 @@
-"""The change feed, fanned out to Server-Sent Events subscribers.
+"""The change feed, fanned out to Server-Sent Events streams.
 
 One dedicated connection (not pooled) LISTENs on the channel `booking_events`, where the
-trigger booking.publish_appointment_event() NOTIFYs each event row as JSON when its
-transaction commits. The hub hands every event to the queues of the subscribers of that
-event's barber. When the connection drops, the hub reconnects with backoff and tells
-every subscriber to resynchronise (RESYNC): the stream then reads what it missed with
-booking.events_since(barber, last id seen). A subscriber whose queue overflows is told
-the same way.
+trigger booking.publish_appointment_event() NOTIFYs each event row when its transaction
+commits. A notification is only a hint that a barber's feed moved (any session may send
+one): what a stream sends is read back from the table.
+
+**One read per barber, fanned out.** Streams of one barber share a BarberFeed. On a
+notification the feed reads booking.events_since(barber, ...) once, from a little before
+the newest id it has seen (REPLAY_WINDOW ids, which catches an event whose transaction
+committed after a later-numbered one), encodes each new event once, and puts the bytes
+into every stream's queue. A booking thus costs one query however many streams watch the
+barber; the previous design ran one query per stream, and 4,000 streams made an unrelated
+request wait 870 ms behind them (issue 11).
+
+**Limits.** At most MAX_STREAMS streams in the process (then 503) and
+MAX_STREAMS_PER_TOKEN per token (then 429), both with Retry-After. Every
+STREAM_RECHECK_SECONDS the hub sends each stream a keep-alive comment and re-checks every
+distinct token of the open streams in one query (booking.authenticate_token for each): a
+stream whose token was revoked or expired, or whose user lost the staff role the token
+carries, ends then. A stream whose queue fills (a client that does not read) is closed;
+the client reconnects with Last-Event-ID.
+
+When the LISTEN connection drops, the hub reconnects with backoff and every feed reads
+again, so nothing committed in between is lost to a connected stream.
 """
 
 from __future__ import annotations
@@ -15,8 +31,10 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timezone
+from typing import AsyncIterator
 
 import asyncpg
 
@@ -28,73 +46,226 @@ from app.queries import QUERIES
 log = logging.getLogger("booking.events")
 
 CHANNEL = "booking_events"
-RESYNC = object()    # queue marker: events may have been missed, read them from the table
-CLOSE = object()     # queue marker: the service is shutting down
+REPLAY_WINDOW = 200          # event ids re-read below the newest one seen (late commits)
+PAGE = 1000                  # booking.events_since answers at most this many rows
+QUEUE_SIZE = 1000            # chunks a stream may have unsent before it is closed
+CLOSE = None                 # queue marker: end the stream
+KEEPALIVE = (0, b": keepalive\n\n")
+
+
+class StreamRefused(Exception):
+    """Too many streams: reason 'token' (429) or 'process' (503)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _rfc3339(value) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def sse_chunk(row: asyncpg.Record) -> tuple[int, bytes]:
+    """(event id, the event's Server-Sent Events bytes), encoded once for every stream."""
+    event = {"id": row["id"], "barber_id": row["barber_id"], "appointment_id": row["appointment_id"],
+             "kind": row["kind"], "payload": json.loads(row["payload"]), "created_at": _rfc3339(row["created_at"])}
+    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return row["id"], f"id: {row['id']}\nevent: {row['kind']}\ndata: {data}\n\n".encode("utf-8")
 
 
 @dataclass(eq=False)
-class Subscriber:
+class Stream:
     barber_id: int
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
-    overflowed: bool = False
+    token_hash: bytes
+    identity: tuple                    # (user_id, role, barber_id) the token had at the start
+    start_after: int                   # events up to this id are not sent (already seen)
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
+    closed: bool = False
 
-    def offer(self, item: Any) -> None:
-        if self.overflowed:
+    def offer(self, item: tuple[int, bytes] | None) -> None:
+        if self.closed:
+            return
+        if item is not CLOSE and item[0] and item[0] <= self.start_after:
             return
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
-            # Drop what is queued and ask the stream to read the table instead.
-            self.overflowed = True
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
             while not self.queue.empty():
                 self.queue.get_nowait()
-            self.queue.put_nowait(RESYNC)
+            self.queue.put_nowait(CLOSE)
+
+    async def chunks(self, backlog: list[tuple[int, bytes]]) -> AsyncIterator[bytes]:
+        """The stream's bytes: a greeting, the backlog, then what the feed fans out, each
+        event once (the backlog and the feed may both carry an event committed meanwhile)."""
+        sent: set[int] = set()
+        recent: deque[int] = deque()
+
+        def first_time(event_id: int) -> bool:
+            if event_id in sent:
+                return False
+            sent.add(event_id)
+            recent.append(event_id)
+            if len(recent) > 10000:
+                sent.discard(recent.popleft())
+            return True
+
+        yield b": connected\nretry: 2000\n\n"
+        for event_id, chunk in backlog:
+            if first_time(event_id):
+                yield chunk
+        while True:
+            item = await self.queue.get()
+            if item is CLOSE:
+                return
+            event_id, chunk = item
+            if event_id == 0 or first_time(event_id):
+                yield chunk
+
+
+@dataclass(eq=False)
+class BarberFeed:
+    barber_id: int
+    high: int                          # the newest event id read (or the start point)
+    streams: set[Stream] = field(default_factory=set)
+    seen: set[int] = field(default_factory=set)
+    order: deque = field(default_factory=deque)
+    dirty: bool = False
+    task: asyncio.Task | None = None
 
 
 class EventHub:
-    def __init__(self, settings: Settings, *, max_backoff: float = 5.0):
+    def __init__(self, settings: Settings, *, read_pool: asyncpg.Pool | None = None, max_backoff: float = 5.0):
         self.settings = settings
+        self.pool = read_pool
         self.max_backoff = max_backoff
-        self._subscribers: dict[int, set[Subscriber]] = {}
+        self._feeds: dict[int, BarberFeed] = {}
+        self._per_token: dict[bytes, int] = {}
+        self._streams = 0
         self._task: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
         self.listening = asyncio.Event()      # set while a LISTEN connection is up
         self.connections_made = 0
-        self.last_event_id = 0                # the newest event id heard or read
+        self.reads = 0                        # events_since queries run by the feeds (tests count them)
 
-    # --- subscribers -------------------------------------------------------------
-    def subscribe(self, barber_id: int) -> Subscriber:
-        sub = Subscriber(barber_id)
-        self._subscribers.setdefault(barber_id, set()).add(sub)
+    # --- streams --------------------------------------------------------------------------
+    def open(self, barber_id: int, token_hash: bytes, identity: tuple, start_after: int) -> Stream:
+        """A new stream of the barber's feed; StreamRefused beyond the limits."""
+        if self._streams >= self.settings.max_streams:
+            metrics.STREAMS_REFUSED.labels("process").inc()
+            raise StreamRefused("process", f"The service holds {self.settings.max_streams} event streams; retry later.")
+        if self._per_token.get(token_hash, 0) >= self.settings.max_streams_per_token:
+            metrics.STREAMS_REFUSED.labels("token").inc()
+            raise StreamRefused("token", f"This token has {self.settings.max_streams_per_token} event streams open; "
+                                         "close one first.")
+        stream = Stream(barber_id, token_hash, identity, start_after)
+        feed = self._feeds.get(barber_id)
+        if feed is None:
+            feed = self._feeds[barber_id] = BarberFeed(barber_id, high=start_after)
+        feed.streams.add(stream)
+        self._per_token[token_hash] = self._per_token.get(token_hash, 0) + 1
+        self._streams += 1
         metrics.EVENT_SUBSCRIBERS.inc()
-        return sub
+        return stream
 
-    def unsubscribe(self, sub: Subscriber) -> None:
-        subs = self._subscribers.get(sub.barber_id)
-        if subs and sub in subs:
-            subs.discard(sub)
-            metrics.EVENT_SUBSCRIBERS.dec()
-            if not subs:
-                del self._subscribers[sub.barber_id]
+    def close(self, stream: Stream) -> None:
+        feed = self._feeds.get(stream.barber_id)
+        if feed is None or stream not in feed.streams:
+            return
+        stream.close()
+        feed.streams.discard(stream)
+        self._streams -= 1
+        self._per_token[stream.token_hash] -= 1
+        if not self._per_token[stream.token_hash]:
+            del self._per_token[stream.token_hash]
+        metrics.EVENT_SUBSCRIBERS.dec()
+        if not feed.streams:
+            if feed.task is not None:
+                feed.task.cancel()
+            del self._feeds[stream.barber_id]
 
-    def _broadcast(self, item: Any) -> None:
-        for subs in self._subscribers.values():
-            for sub in subs:
-                sub.offer(item)
+    @property
+    def stream_count(self) -> int:
+        return self._streams
 
-    # --- the LISTEN connection ---------------------------------------------------
+    # --- one read per barber, fanned out ---------------------------------------------------
+    def _wake(self, barber_id: int) -> None:
+        feed = self._feeds.get(barber_id)
+        if feed is None:
+            return
+        feed.dirty = True
+        if feed.task is None or feed.task.done():
+            feed.task = asyncio.get_running_loop().create_task(self._read(feed))
+
+    async def _read(self, feed: BarberFeed) -> None:
+        while feed.dirty and feed.streams:
+            feed.dirty = False
+            since = max(0, feed.high - REPLAY_WINDOW)
+            try:
+                while True:
+                    self.reads += 1
+                    rows = await self.pool.fetch(QUERIES["events_since"], feed.barber_id, since)
+                    for row in rows:
+                        if row["id"] in feed.seen:
+                            continue
+                        feed.seen.add(row["id"])
+                        feed.order.append(row["id"])
+                        if len(feed.order) > 4 * REPLAY_WINDOW + PAGE:
+                            feed.seen.discard(feed.order.popleft())
+                        feed.high = max(feed.high, row["id"])
+                        item = sse_chunk(row)
+                        for stream in tuple(feed.streams):
+                            stream.offer(item)
+                    if len(rows) < PAGE:
+                        break
+                    since = rows[-1]["id"]
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:   # the next notification or resynchronisation reads again
+                log.warning("event feed of barber %s: reading failed (%r)", feed.barber_id, e)
+                return
+
+    def _wake_all(self) -> None:
+        for barber_id in tuple(self._feeds):
+            self._wake(barber_id)
+
+    # --- keep-alives and token re-checks ---------------------------------------------------
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.stream_recheck_seconds)
+            streams = [s for feed in self._feeds.values() for s in feed.streams]
+            for stream in streams:
+                stream.offer(KEEPALIVE)
+            hashes = sorted({s.token_hash for s in streams})
+            if not hashes:
+                continue
+            try:
+                rows = await self.pool.fetch(QUERIES["authenticate_tokens"], hashes)
+            except Exception as e:   # cannot tell: keep the streams, try at the next tick
+                log.warning("event streams: re-checking tokens failed (%r)", e)
+                continue
+            valid = {bytes(r["token_hash"]): (r["user_id"], r["role"], r["barber_id"]) for r in rows
+                     if r["user_id"] is not None}
+            for stream in streams:
+                if valid.get(stream.token_hash) != stream.identity:
+                    log.info("event stream of barber %s closed: its token is no longer valid", stream.barber_id)
+                    self.close(stream)
+
+    # --- the LISTEN connection -------------------------------------------------------------
     def _on_notify(self, conn, pid, channel, payload: str) -> None:
         try:
-            event = json.loads(payload)
-            barber_id = int(event["barber_id"])
+            barber_id = int(json.loads(payload)["barber_id"])
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring a malformed %s notification: %.200s", CHANNEL, payload)
             return
-        with contextlib.suppress(KeyError, TypeError, ValueError):
-            self.last_event_id = max(self.last_event_id, int(event["id"]))
-        for sub in tuple(self._subscribers.get(barber_id, ())):
-            sub.offer(event)
+        self._wake(barber_id)
 
     def _on_terminate(self, conn) -> None:
         self._lost.set()
@@ -118,8 +289,8 @@ class EventHub:
             self.listening.set()
             backoff = 0.1
             if not first:
-                log.info("event feed: LISTEN connection restored; subscribers resynchronise")
-                self._broadcast(RESYNC)
+                log.info("event feed: LISTEN connection restored; the feeds read again")
+                self._wake_all()
             first = False
             try:
                 # Wait for the connection to drop; a periodic ping notices a silent loss.
@@ -141,19 +312,22 @@ class EventHub:
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="booking-event-hub")
+            self._ticker = asyncio.create_task(self._tick(), name="booking-event-streams-tick")
 
     async def stop(self) -> None:
-        self._broadcast(CLOSE)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        for feed in list(self._feeds.values()):
+            for stream in list(feed.streams):
+                self.close(stream)
+        for task in (self._task, self._ticker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._task = self._ticker = None
         if self._conn is not None and not self._conn.is_closed():
             await self._conn.close(timeout=2)
 
     @property
     def listener_pid(self) -> int | None:
         return self._conn.get_server_pid() if self._conn is not None else None
+

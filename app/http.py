@@ -48,22 +48,23 @@ import asyncpg
 from litestar import Litestar, Request, Response, get, patch, post
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders
-from litestar.exceptions import HTTPException, TooManyRequestsException
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Stream
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import booking, metrics
 from app import db as dbmod
+from app.admission import admission
 from app.config import Settings
-from app.errors import BookingError, ValidationError, from_postgres
-from app.events import CLOSE, RESYNC, EventHub
+from app.errors import BookingError, ValidationError, catalogue_error, from_postgres
+from app.events import PAGE, EventHub, StreamRefused, sse_chunk
 from app.openapi import (
     APPOINTMENT, CHANGE_BODY, CREATE_BODY, IDEMPOTENCY_KEY, IF_MATCH, LAST_EVENT_ID, SECURITY_COMPONENTS, SLOT_QUERY,
     SLOTS, documented,
 )
 from app.queries import QUERIES
+from app.ratelimit import TooManyRequests, WriteLimiter
 
 log = logging.getLogger("booking.http")
 
@@ -71,12 +72,15 @@ PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://booking.example/problems/"
 INT64_MAX = 2**63 - 1
 MAX_LAST_EVENT_ID = INT64_MAX
-SSE_KEEPALIVE_SECONDS = 15.0
-REPLAY_WINDOW = 200          # event ids re-read on each notification (see barber_events)
 CREATE_FIELDS = {"barber_id", "service", "booking_date", "booking_time", "buffer_time_before",
                  "buffer_time_after", "notes"}
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
-_IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+# RFC 9110 If-Match: "*" or a comma-separated list of entity tags, weak (W/"x") or strong.
+_ENTITY_TAG = r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"'
+_ENTITY_TAG_RE = re.compile(_ENTITY_TAG)
+_IF_MATCH_LIST_RE = re.compile(rf'\s*{_ENTITY_TAG}(?:\s*,\s*{_ENTITY_TAG})*\s*')
+# RFC 7235: the credentials after the scheme are a token68; our tokens are 43 such characters.
+_AUTHORIZATION_RE = re.compile(r"\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]+([A-Za-z0-9._~+/-]+=*)\s*")
 MAX_SERVICE_LENGTH = 200          # a service name longer than this cannot exist: 422 at once
 
 
@@ -127,6 +131,9 @@ def exception_to_response(request: Request, exc: Exception) -> Response:
         return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
     if isinstance(exc, BookingError):
         return _booking_error_response(exc)
+    if isinstance(exc, TooManyRequests):
+        return problem_response(429, "too_many_requests", "Too many requests", str(exc),
+                                {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, asyncpg.PostgresError) and (mapped := from_postgres(exc)) is not None:
         return _booking_error_response(mapped)
     if isinstance(exc, HTTPException):
@@ -204,14 +211,43 @@ def _json_kind(value: Any) -> str:
     return "an array"
 
 
+_JSON_MEDIA_RE = re.compile(r"application/(?:[a-z0-9!#$&^_.+-]+\+)?json", re.IGNORECASE)
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key[:60]!r} appears twice")
+        seen[key] = value
+    return seen
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
+    """The request's body as a JSON object. Form, not rules: Content-Type application/json
+    (or application/<x>+json), charset absent or utf-8, else 415; UTF-8 without a byte-order
+    mark, one value, no key twice (`"barber_id": 1, "barber_id": 3` used to book barber 3),
+    else 400 invalid_json; an object, else 422."""
+    media, _, params = (request.headers.get("content-type") or "").partition(";")
+    charset = re.search(r"charset\s*=\s*\"?([^\";\s]+)", params, re.IGNORECASE)
+    if not _JSON_MEDIA_RE.fullmatch(media.strip()) or (charset and charset.group(1).lower() not in ("utf-8", "utf8")):
+        raise ProblemError(415, "unsupported_media_type", "Unsupported media type",
+                           f"Send the body as Content-Type: application/json (UTF-8), not {media.strip()[:60]!r}.",
+                           headers={"Accept": "application/json"})
     raw = await request.body()
-    if not raw.strip():
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ProblemError(400, "invalid_json", "Malformed JSON", "The body starts with a byte-order mark; send plain UTF-8.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProblemError(400, "invalid_json", "Malformed JSON", "The body is not UTF-8 text.") from None
+    if not text.strip():
         raise ProblemError(400, "invalid_json", "Malformed JSON", "The request body is empty; send a JSON object.")
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_object_without_duplicates)
     except (ValueError, RecursionError) as e:
-        raise ProblemError(400, "invalid_json", "Malformed JSON", f"The request body is not valid JSON: {e}") from None
+        raise ProblemError(400, "invalid_json", "Malformed JSON",
+                           f"The request body is not valid JSON: {str(e)[:200]}") from None
     if not isinstance(data, dict):
         raise ProblemError(422, "validation_error", "Invalid request",
                            f"The request body must be a JSON object, not {_json_kind(data)}.", field="body")
@@ -225,16 +261,46 @@ def parse_path_id(value: str, what: str) -> int:
     return int(value)
 
 
-def parse_if_match(request: Request) -> int | None:
+def parse_if_match(request: Request) -> frozenset[int] | None:
+    """If-Match as RFC 9110 reads it: None when absent or `*` (any current version);
+    otherwise the versions whose ETag one of the listed entity tags matches under the
+    strong comparison the header requires: a weak tag (W/"2") matches nothing, and a tag
+    is an opaque string, so "04" is not version 4's "4". An empty set means no tag can
+    match (412). Anything that is not a list of entity tags is 400 invalid_if_match."""
     value = request.headers.get("if-match")
-    if value is None or value.strip() == "*":
+    if value is None:
         return None
-    m = _IF_MATCH_RE.match(value)
-    if not m:
+    if value.strip() == "*":
+        return None
+    if len(value) > 1024 or not _IF_MATCH_LIST_RE.fullmatch(value):
         raise ProblemError(400, "invalid_if_match", "Malformed If-Match",
-                           f'If-Match must be one entity tag such as "3" (got {value[:60]!r}).',
+                           f'If-Match must be a list of entity tags such as "3" or "3", "4" (got {value[:60]!r}).',
                            field="If-Match")
-    return int(m.group(1))
+    versions = set()
+    for weak, tag in _ENTITY_TAG_RE.findall(value):
+        if not weak and re.fullmatch(r"[1-9][0-9]{0,8}", tag):
+            versions.add(int(tag))
+    return frozenset(versions)
+
+
+async def expected_version(request: Request, appt_id: int, caller: "Caller") -> int | None:
+    """The p_expected_version an If-Match asks for: None (no condition), the one version a
+    single tag names, or, for a list of several, the current version when it is one of them
+    (read just before the change; a change in between makes the call answer 412). No
+    match is 412 at once."""
+    versions = parse_if_match(request)
+    if versions is None:
+        return None
+    if len(versions) == 1:
+        return next(iter(versions))
+    if versions:
+        rows = await fetch(request, "get_booking", appt_id, caller.user_id, caller.role)
+        if rows and rows[0]["version"] in versions:
+            return rows[0]["version"]
+        if not rows:
+            raise catalogue_error("BK011", f"No appointment {appt_id} is visible to you.")
+    raise catalogue_error("BK001", "None of the entity tags of If-Match is the appointment's current ETag "
+                                           "(If-Match compares strongly: a weak W/ tag never matches).")
 
 
 def _db_call_errors(exc: asyncpg.PostgresError) -> Exception:
@@ -254,9 +320,12 @@ async def fetch(request: Request, name: str, *args: Any) -> list[asyncpg.Record]
 
 @dataclass(frozen=True)
 class Caller:
+    """Who a request acts for, and as what: the token's role bounds every call it makes
+    (booking.acting_role), whatever other roles the user holds."""
     user_id: int
     role: str
     barber_id: int | None
+    token_hash: bytes
 
 
 def _unauthorized(detail: str, error: str | None = None) -> ProblemError:
@@ -264,19 +333,33 @@ def _unauthorized(detail: str, error: str | None = None) -> ProblemError:
     return ProblemError(401, "unauthorized", "Unauthorized", detail, {"WWW-Authenticate": challenge})
 
 
-async def authenticate(request: Request) -> Caller:
-    header = request.headers.get("authorization")
+def bearer_token(header: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header, parsed once as RFC 7235 reads
+    it (scheme in any case, any run of spaces): every spelling of one token is one token,
+    for authentication and for the rate limit alike. A value that cannot be a token is
+    refused without asking the database."""
     if not header:
         raise _unauthorized("Send Authorization: Bearer <token>.")
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    m = _AUTHORIZATION_RE.fullmatch(header)
+    if not m or m.group(1).lower() != "bearer":
         raise _unauthorized("The Authorization header must be: Bearer <token>.", "invalid_request")
-    rows = await fetch(request, "authenticate_token", hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest())
-    if not rows:
+    if len(m.group(2)) > 256:
         raise _unauthorized("The token is unknown, expired or revoked.", "invalid_token")
+    return m.group(2)
+
+
+async def authenticate(request: Request) -> Caller:
+    token_hash = hashlib.sha256(bearer_token(request.headers.get("authorization")).encode("ascii")).digest()
+    rows = await fetch(request, "authenticate_token", token_hash)
+    if not rows:
+        raise _unauthorized("The token is unknown, expired or revoked, or its role was withdrawn.", "invalid_token")
     row = rows[0]
-    return Caller(row["user_id"], row["role"], row["barber_id"])
+    return Caller(row["user_id"], row["role"], row["barber_id"], token_hash)
+
+
+def count_write(request: Request, caller: Caller) -> None:
+    """One booking write of this token against RATE_LIMIT_PER_MINUTE (app.ratelimit)."""
+    request.app.state.write_limiter.hit(caller.token_hash.hex())
 
 
 def _check_service_length(value: Any) -> None:
@@ -291,6 +374,7 @@ def _check_service_length(value: Any) -> None:
       operation_class=documented(body=CREATE_BODY, parameters=[IDEMPOTENCY_KEY], answer=APPOINTMENT))
 async def create_appointment(request: Request) -> Response:
     caller = await authenticate(request)
+    count_write(request, caller)
     data = await read_json_object(request)
     unknown = sorted(set(data) - CREATE_FIELDS)
     if unknown:
@@ -317,6 +401,7 @@ async def create_appointment(request: Request) -> Response:
         booking_time=data["booking_time"], service=data["service"], barber_id=data.get("barber_id"),
         buffer_time_before=data.get("buffer_time_before", 0), buffer_time_after=data.get("buffer_time_after", 0),
         notes=data.get("notes"), idempotency_key=key,     # the engine scopes it to the user
+        acting_role=caller.role,
     )
     headers = {"Location": f"/appointments/{row['id']}"}
     if key is not None and row["replayed"]:
@@ -329,7 +414,7 @@ async def create_appointment(request: Request) -> Response:
 async def read_appointment(request: Request) -> Response:
     caller = await authenticate(request)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
-    rows = await fetch(request, "get_booking", appt_id, caller.user_id)
+    rows = await fetch(request, "get_booking", appt_id, caller.user_id, caller.role)
     if not rows:
         raise ProblemError(404, "not_found", "Appointment not found",
                            f"No appointment {appt_id} is visible to you.")
@@ -340,10 +425,12 @@ async def read_appointment(request: Request) -> Response:
        operation_class=documented(body=CHANGE_BODY, parameters=[IF_MATCH], answer=APPOINTMENT))
 async def change_appointment(request: Request) -> Response:
     caller = await authenticate(request)
+    count_write(request, caller)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
-    expected = parse_if_match(request)
     data = await read_json_object(request)
-    row = await booking.update_booking(request.app.state.pool, appt_id, caller.user_id, data, expected)
+    expected = await expected_version(request, appt_id, caller)
+    row = await booking.update_booking(request.app.state.pool, appt_id, caller.user_id, data, expected,
+                                       acting_role=caller.role)
     return appointment_response(row)
 
 
@@ -351,9 +438,11 @@ async def change_appointment(request: Request) -> Response:
       operation_class=documented(parameters=[IF_MATCH], answer=APPOINTMENT))
 async def cancel_appointment(request: Request) -> Response:
     caller = await authenticate(request)
+    count_write(request, caller)
     appt_id = parse_path_id(request.path_params["appointment_id"], "Appointment")
-    expected = parse_if_match(request)
-    row = await booking.cancel_booking(request.app.state.pool, appt_id, caller.user_id, expected)
+    expected = await expected_version(request, appt_id, caller)
+    row = await booking.cancel_booking(request.app.state.pool, appt_id, caller.user_id, expected,
+                                       acting_role=caller.role)
     return appointment_response(row)
 
 
@@ -388,23 +477,16 @@ async def availability(request: Request) -> Response:
     return Response(content=_dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
-def _sse(event: dict[str, Any]) -> bytes:
-    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event['id']}\nevent: {event['kind']}\ndata: {data}\n\n".encode("utf-8")
-
-
-def _event_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {"id": row["id"], "barber_id": row["barber_id"], "appointment_id": row["appointment_id"],
-            "kind": row["kind"], "payload": json.loads(row["payload"]), "created_at": rfc3339(row["created_at"])}
-
-
 @get("/barbers/{barber_id:str}/events", summary="Server-Sent Events: the barber's bookings, changes, cancellations",
      media_type="text/event-stream", operation_class=documented(parameters=[LAST_EVENT_ID]))
 async def barber_events(request: Request) -> Stream:
-    await authenticate(request)
+    """Set up within one of the MAX_IN_FLIGHT places (token, barber, the events missed since
+    Last-Event-ID), then streamed by app.events without one: see app.events for the one read
+    per barber, the caps and the token re-checks."""
+    caller = await authenticate(request)
     bid = parse_path_id(request.path_params["barber_id"], "Barber")
     if not await fetch(request, "barber_exists", bid):
-        raise ProblemError(404, "BK003", "Barber not found", f"No barber has id {bid}.")
+        raise catalogue_error("BK003", f"No barber has id {bid}.")
     last = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
     after: int | None = None
     if last is not None and last.strip() != "":
@@ -412,60 +494,32 @@ async def barber_events(request: Request) -> Stream:
             raise ValidationError(f"Last-Event-ID must be an event id (got {last[:40]!r}).", field="Last-Event-ID")
         after = int(last)
     hub: EventHub = request.app.state.events
-    pool: asyncpg.Pool = request.app.state.read_pool
-    sub = hub.subscribe(bid)     # before the replay, so nothing falls between the two
+    # Without Last-Event-ID the stream starts now, after the barber's newest event.
+    start_after = after if after is not None else (await fetch(request, "latest_event_id", bid))[0][0]
+    try:
+        stream = hub.open(bid, caller.token_hash, (caller.user_id, caller.role, caller.barber_id), start_after)
+    except StreamRefused as e:
+        raise ProblemError(429 if e.reason == "token" else 503, "too_many_streams", "Too many event streams",
+                           e.detail, {"Retry-After": "5"}) from None
+    try:
+        backlog = []                  # opened first: nothing falls between the two
+        since = after
+        while since is not None:      # events_since() answers in pages
+            rows = await fetch(request, "events_since", bid, since)
+            backlog.extend(sse_chunk(row) for row in rows)
+            since = rows[-1]["id"] if len(rows) == PAGE else None
+    except BaseException:
+        hub.close(stream)
+        raise
 
-    # Without Last-Event-ID the stream starts now: from the barber's newest event, which is
-    # also where a resynchronisation after a lost LISTEN connection replays from.
-    start_from = after if after is not None else await pool.fetchval(QUERIES["latest_event_id"], bid)
-
-    async def stream() -> AsyncIterator[bytes]:
-        seen: set[int] = set()
-        high = start_from
-
-        async def replay(since: int) -> list[bytes]:
-            out = []
-            while True:      # events_since() answers in pages of at most 1000
-                rows = await pool.fetch(QUERIES["events_since"], bid, since)
-                for row in rows:
-                    if row["id"] not in seen:
-                        seen.add(row["id"])
-                        out.append(_sse(_event_from_row(row)))
-                if len(rows) < 1000:
-                    return out
-                since = rows[-1]["id"]
-
+    async def body() -> AsyncIterator[bytes]:
         try:
-            yield b": connected\nretry: 2000\n\n"
-            if after is not None:
-                for chunk in await replay(after):
-                    yield chunk
-                if seen:
-                    high = max(high, max(seen))
-            while True:
-                try:
-                    item = await asyncio.wait_for(sub.queue.get(), timeout=SSE_KEEPALIVE_SECONDS)
-                except asyncio.TimeoutError:
-                    yield b": keepalive\n\n"
-                    continue
-                if item is CLOSE:
-                    return
-                if item is RESYNC:
-                    sub.overflowed = False
-                # A notification is only a hint that something happened: what is sent is read
-                # back through events_since(), so a NOTIFY forged by any database session
-                # cannot inject an event. Reading from a little before the newest id seen also
-                # catches an event whose transaction committed after a later-numbered one.
-                for chunk in await replay(max(start_from, high - REPLAY_WINDOW)):
-                    yield chunk
-                if seen:
-                    high = max(high, max(seen))
-                if len(seen) > 10000:             # bound memory: keep the recent ids
-                    seen.difference_update(sorted(seen)[:5000])
+            async for chunk in stream.chunks(backlog):
+                yield chunk
         finally:
-            hub.unsubscribe(sub)
+            hub.close(stream)
 
-    return Stream(stream(), media_type="text/event-stream",
+    return Stream(body(), media_type="text/event-stream",
                   headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
@@ -526,45 +580,6 @@ def latency_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-# --- load shedding ----------------------------------------------------------------------
-
-def _uses_database(path: str) -> bool:
-    # Event streams hold no connection while they wait; /health must answer when busy.
-    return (path.startswith(("/appointments", "/barbers", "/availability", "/services"))
-            and not path.endswith("/events"))
-
-
-def load_shedding(limit: int, wait: float):
-    """At most `limit` requests use the database at once; one more waits up to `wait`
-    seconds for its turn, then gets 503 + Retry-After at once. A burst beyond capacity is
-    told to come back instead of queueing without bound in front of the pool."""
-    slots = asyncio.Semaphore(limit)
-    body = _dumps({"type": PROBLEM_BASE + "overloaded", "title": "The service is busy", "status": 503,
-                   "detail": f"More than {limit} requests are in progress; retry in a second.",
-                   "code": "overloaded"})
-
-    def factory(app: ASGIApp) -> ASGIApp:
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or not _uses_database(scope.get("path", "")):
-                await app(scope, receive, send)
-                return
-            try:
-                await asyncio.wait_for(slots.acquire(), timeout=wait)
-            except asyncio.TimeoutError:
-                metrics.SHED.inc()
-                await send({"type": "http.response.start", "status": 503,
-                            "headers": [(b"content-type", PROBLEM.encode()), (b"retry-after", b"1"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
-                return
-            try:
-                await app(scope, receive, send)
-            finally:
-                slots.release()
-        return middleware
-    return factory
-
-
 # --- hardening: security headers, rate limit, CORS (docs/SECURITY.md) --------------------
 
 SECURITY_HEADERS = {
@@ -596,43 +611,31 @@ async def security_headers(message: Message, scope: Scope) -> None:
         headers["content-security-policy"] = csp.decode()
 
 
-class TokenRateLimitMiddleware(RateLimitMiddleware):
-    """Litestar's rate limiter, per bearer token (its SHA-256, never the token itself), with
-    Retry-After on the 429."""
+def head_as_get(app: ASGIApp) -> ASGIApp:
+    """HEAD on any resource that answers GET (RFC 9110 9.3.2): the GET's status and headers,
+    without its body."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        except TooManyRequestsException as exc:
-            headers = dict(exc.headers or {})
-            with suppress(ValueError):
-                headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "60"))))
-            headers.setdefault("Retry-After", "60")
-            raise TooManyRequestsException(
-                detail=f"More than {self.max_requests} booking requests a minute with this token; "
-                       f"retry after {headers['Retry-After']} s.", headers=headers) from None
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await app(scope, receive, send)
+            return
 
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
 
-def _rate_limit_identity(request: Request) -> str:
-    header = request.headers.get("authorization")
-    if header:
-        return "token:" + hashlib.sha256(header.strip().encode("utf-8", "surrogatepass")).hexdigest()
-    return "address:" + (request.client.host if request.client else "unknown")
+        await app({**scope, "method": "GET"}, receive, headers_only)
 
-
-async def _is_booking_write(request: Request) -> bool:
-    # async on purpose: Litestar runs a plain function here in a worker thread, per request.
-    return request.method in ("POST", "PATCH") and request.url.path.startswith("/appointments")
+    return middleware
 
 
 def hardening(settings: Settings) -> dict[str, Any]:
     """The Litestar arguments of docs/SECURITY.md's API hardening, from the settings."""
-    middleware = []
-    if settings.rate_limit_per_minute > 0:
-        middleware.append(RateLimitConfig(
-            rate_limit=("minute", settings.rate_limit_per_minute), check_throttle_handler=_is_booking_write,
-            identifier_for_request=_rate_limit_identity, middleware_class=TokenRateLimitMiddleware,
-            store="booking_rate_limit").middleware)
+    middleware = [admission(max_in_flight=settings.max_in_flight, queue_timeout=settings.queue_timeout,
+                            body_timeout=settings.body_timeout, max_body_bytes=settings.max_body_bytes)]
     cors = None
     if settings.cors_allow_origins:
         cors = CORSConfig(allow_origins=list(settings.cors_allow_origins),
@@ -680,7 +683,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pools = await _create_pools(settings)
         app.state.pool = app.state.pools.write           # the booking calls
         app.state.read_pool = app.state.pools.read       # everything else
-        app.state.events = EventHub(settings)
+        app.state.events = EventHub(settings, read_pool=app.state.read_pool)
+        app.state.write_limiter = WriteLimiter(settings.rate_limit_per_minute)
         await app.state.events.start()
         purge = asyncio.create_task(_purge_loop(app)) if settings.purge_interval > 0 else None
         try:
@@ -697,13 +701,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from app.page import PAGE_HANDLERS   # the booking page, /static, /barbers, /services, /availability
 
     hard = hardening(settings)
-    return Litestar(
+    app = Litestar(
         route_handlers=[create_appointment, read_appointment, change_appointment, cancel_appointment,
                         availability, barber_events, health, prometheus_metrics, *PAGE_HANDLERS],
         lifespan=[lifespan],
         exception_handlers={Exception: exception_to_response},
-        middleware=[latency_middleware, load_shedding(settings.max_in_flight, settings.queue_timeout),
-                    *hard["middleware"]],
+        middleware=[latency_middleware, *hard["middleware"]],
         cors_config=hard["cors_config"],
         before_send=hard["before_send"],
         openapi_config=OpenAPIConfig(title="Barbershop booking", version="1.0.0", path="/schema",
@@ -712,3 +715,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
         logging_config=None,      # app.logs configures logging once, for every logger
     )
+    # Around the router (Litestar's middleware runs after routing, where HEAD finds no route).
+    app.asgi_handler = head_as_get(app.asgi_handler)
+    return app

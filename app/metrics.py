@@ -11,6 +11,9 @@
 | http_request_duration_seconds                | histogram | method, route, status     |
 | booking_event_subscribers                    | gauge     |                           |
 | http_requests_shed_total                     | counter   |                           |
+| http_connections_refused_total               | counter   | reason                    |
+| booking_event_streams_refused_total          | counter   | reason (token, process)   |
+| http_rate_limited_total                      | counter   |                           |
 
 operation is create, update or cancel; outcome is success, replayed, or the error's name
 from the catalogue (slot_conflict, version_mismatch, lock_timeout, ...). The conflict rate
@@ -37,10 +40,16 @@ REQUEST_LATENCY = Histogram("http_request_duration_seconds", "HTTP request laten
                             ["method", "route", "status"])
 EVENT_SUBSCRIBERS = Gauge("booking_event_subscribers", "Open /barbers/{id}/events streams")
 SHED = Counter("http_requests_shed", "Requests answered 503 at once because MAX_IN_FLIGHT were in progress")
+CONNECTIONS_REFUSED = Counter("http_connections_refused",
+                              "Connections closed by the server's limits (app/server.py), by reason", ["reason"])
+STREAMS_REFUSED = Counter("booking_event_streams_refused",
+                          "Event streams refused by MAX_STREAMS_PER_TOKEN (token) or MAX_STREAMS (process)", ["reason"])
+RATE_LIMITED = Counter("http_rate_limited", "Booking requests answered 429 by RATE_LIMIT_PER_MINUTE")
 
 METRIC_NAMES = ("booking_attempts_total", "booking_outcomes_total", "booking_retries_total",
                 "booking_lock_wait_seconds", "booking_constraint_violations_total",
-                "booking_idempotency_total", "http_request_duration_seconds", "http_requests_shed_total")
+                "booking_idempotency_total", "http_request_duration_seconds", "http_requests_shed_total",
+                "http_connections_refused_total", "booking_event_streams_refused_total", "http_rate_limited_total")
 
 
 def render() -> tuple[bytes, str]:
@@ -63,6 +72,11 @@ def _touch_known_series() -> None:
         CONSTRAINT_VIOLATIONS.labels(source)
     for result in ("replay", "miss"):
         IDEMPOTENCY.labels(result)
+    for reason in ("head_timeout", "body_timeout", "header_bytes", "header_count", "url_bytes",
+                   "max_connections", "malformed"):
+        CONNECTIONS_REFUSED.labels(reason)
+    for reason in ("token", "process"):
+        STREAMS_REFUSED.labels(reason)
 
 
 _touch_known_series()

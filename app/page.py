@@ -97,6 +97,7 @@ async def any_availability(request: Request) -> Response:
     barber_id = _optional_barber_id(params.get("barber_id"))
     day = booking.parse_date(params.get("date"), "date")
     service = booking.parse_text(params.get("service"), "service")
+    http._check_service_length(service)
     rows = await http.fetch(request, "free_slots", barber_id, day.isoformat(), service,
                             http._query_int(request, "buffer_time_before", 0),
                             http._query_int(request, "buffer_time_after", 0))

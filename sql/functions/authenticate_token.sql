@@ -1,6 +1,9 @@
 -- booking.authenticate_token(sha-256 of a bearer token) -> (user_id, role, barber_id), or
--- no row when the token is unknown, expired or revoked.
--- The service's role cannot read booking.api_tokens; this is its only way in.
+-- no row when the token is unknown, expired or revoked, or when it is a staff token whose
+-- user no longer holds that role in booking.staff (removing a user's staff role ends their
+-- barber and admin tokens at the next request, without revoking each).
+-- The service's role cannot read booking.api_tokens; this is its only way in. The role it
+-- returns is what the request may act as (the service sets booking.acting_role to it).
 -- Locks: none. Raises: nothing.
 CREATE OR REPLACE FUNCTION booking.authenticate_token(p_token_hash bytea)
 RETURNS TABLE (user_id bigint, role text, barber_id bigint)
@@ -12,4 +15,8 @@ AS $$
     WHERE t.token_hash = p_token_hash
       AND t.revoked_at IS NULL
       AND (t.expires_at IS NULL OR t.expires_at > now())
+      AND (t.role = 'client'
+           OR EXISTS (SELECT 1 FROM booking.staff s
+                       WHERE s.user_id = t.user_id AND s.role = t.role
+                         AND s.barber_id IS NOT DISTINCT FROM t.barber_id))
 $$;

@@ -17,7 +17,8 @@
 --      create one row: the second waits for the first on the key's advisory lock, bounded
 --      by booking.lock_timeout, then replays it. Keys are kept for
 --      booking.idempotency_key_ttl(), at least 24 hours.
---   2. Validation: known barber and service, a start not in the past and before
+--   2. Validation: known barber and service, a barber who offers the service
+--      (booking.offers), a start not in the past and before
 --      9999-12-31, inside the barber's working hours and not during time off, buffers of
 --      0..1440 minutes, notes of at most 2000 characters, a key of 1 to 200 printable
 --      ASCII characters.
@@ -39,7 +40,8 @@
 -- Locks: the idempotency key's advisory lock (with a key), then the advisory slot locks.
 -- Raises: 23P01 slot_conflict, BK002 idempotency_key_mismatch, 55P03 lock_timeout,
 --   BK003 barber_not_found, BK004 service_not_found, BK005 start_in_past,
---   BK006 barber_unavailable, BK008 invalid_argument, 40001 serialization_failure.
+--   BK006 barber_unavailable, BK008 invalid_argument, BK013 service_not_offered,
+--   40001 serialization_failure.
 CREATE OR REPLACE FUNCTION booking.book_appointment(
     p_barber_id       bigint,
     p_user_id         bigint,
@@ -156,6 +158,10 @@ BEGIN
     SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_barber_id;
     IF NOT FOUND THEN
         PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', v_barber_id));
+    END IF;
+    IF p_barber_id IS NOT NULL AND NOT booking.offers(v_barber_id, p_service) THEN
+        PERFORM booking.raise_error('service_not_offered',
+            format('Barber %s does not offer %s.', v_barber_id, booking.shown(p_service)));
     END IF;
     PERFORM booking.assert_barber_available(v_barber_id, v_timezone, p_start, v_duration);
 

@@ -1,6 +1,8 @@
 -- booking.create_api_token(sha-256 hash, user, role, barber, expiry) -> token id
 -- Records a new bearer token (only its hash) and, for the barber and admin roles, the
--- user's staff role that update_appointment() and get_appointment() consult.
+-- user's staff role that update_appointment() and get_appointment() consult. A client
+-- token may be issued to a user who is also staff: it acts as a client
+-- (booking.acting_role); a user holds at most one staff role (booking.staff).
 -- For operators (`python -m app token create`); not granted to the service or clients.
 -- Locks: row locks on the rows written. Raises: BK008 invalid_argument, BK003 barber_not_found.
 CREATE OR REPLACE FUNCTION booking.create_api_token(
@@ -22,11 +24,7 @@ BEGIN
     IF p_barber_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM booking.barbers b WHERE b.id = p_barber_id) THEN
         PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', p_barber_id));
     END IF;
-    IF p_role = 'client' THEN
-        IF EXISTS (SELECT 1 FROM booking.staff s WHERE s.user_id = p_user_id) THEN
-            PERFORM booking.raise_error('invalid_argument', format('User %s is staff; issue a barber or admin token.', p_user_id));
-        END IF;
-    ELSE
+    IF p_role <> 'client' THEN
         INSERT INTO booking.staff AS s (user_id, role, barber_id) VALUES (p_user_id, p_role, p_barber_id)
         ON CONFLICT (user_id) DO UPDATE SET role = EXCLUDED.role, barber_id = EXCLUDED.barber_id;
     END IF;

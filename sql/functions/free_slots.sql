@@ -14,11 +14,13 @@
 --   * its blocked interval, buffers included, overlaps no active appointment's.
 -- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
 -- book_appointment() remains the judge.
--- p_barber_id NULL: the union of the free starts of every barber who offers the service.
+-- p_barber_id NULL: the union of the free starts of every barber who offers the service;
+-- a named barber who does not offer it (booking.offers) is BK013.
 -- p_date must be a real date from 0001-01-01 to 9999-12-31 (booking.check_local_date:
 -- 'infinity' would otherwise be an endless series); a day in the past answers no slots
 -- at once.
--- Locks: none. Raises: BK003 barber_not_found, BK004 service_not_found, BK008 invalid_argument.
+-- Locks: none. Raises: BK003 barber_not_found, BK004 service_not_found, BK008 invalid_argument,
+-- BK013 service_not_offered.
 CREATE OR REPLACE FUNCTION booking.free_slots(
     p_barber_id     bigint,
     p_date          date,
@@ -65,6 +67,10 @@ BEGIN
     SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.name = p_service;
     IF NOT FOUND THEN
         PERFORM booking.raise_error('service_not_found', format('No service is named %s.', booking.shown(p_service)));
+    END IF;
+    IF NOT booking.offers(p_barber_id, p_service) THEN
+        PERFORM booking.raise_error('service_not_offered',
+            format('Barber %s does not offer %s.', p_barber_id, booking.shown(p_service)));
     END IF;
     IF p_date < (now() AT TIME ZONE v_timezone)::date - 1 THEN
         RETURN;                               -- every start of that day is in the past

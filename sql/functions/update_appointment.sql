@@ -7,7 +7,7 @@
 --   booking_time        "HH:MM" (00:00 to 23:59; 24:00 is refused), local likewise; with
 --                       only one of the two, the other is the appointment's current local
 --                       date or time. Not with start_time.
---   barber_id           move to another barber
+--   barber_id           move to another barber (who must offer the service: booking.offers)
 --   buffer_time_before, buffer_time_after   whole minutes 0..1440
 --   notes               text (at most 2000 characters) or null
 --   status              scheduled -> confirmed | completed | cancelled | no_show;
@@ -31,7 +31,7 @@
 --   BK008 invalid_argument, BK010 invalid_status_transition, BK012 not_permitted,
 --   BK003 barber_not_found, BK005 start_in_past, BK006 barber_unavailable,
 --   BK007 nonexistent_local_time, 23P01 slot_conflict, 55P03 lock_timeout,
---   40001 serialization_failure.
+--   BK013 service_not_offered, 40001 serialization_failure.
 CREATE OR REPLACE FUNCTION booking.update_appointment(
     p_appointment_id   bigint,
     p_user_id          bigint,
@@ -131,6 +131,10 @@ BEGIN
         IF NOT FOUND THEN
             PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', v_new.barber_id));
         END IF;
+    END IF;
+    IF v_new.barber_id IS DISTINCT FROM v_old.barber_id AND NOT booking.offers(v_new.barber_id, v_old.service_name) THEN
+        PERFORM booking.raise_error('service_not_offered',
+            format('Barber %s does not offer %s.', v_new.barber_id, booking.shown(v_old.service_name)));
     END IF;
     IF p_changes ? 'start_time' THEN
         v_new.start_time := booking.parse_instant('start_time', booking.change_text(p_changes, 'start_time', '', 'a string'));

@@ -47,6 +47,8 @@ INSERT INTO decided_functions VALUES
     ('booking.revoke_api_token(bytea)',                                         false, false),
     -- Internal helpers: called only by the SECURITY DEFINER functions, as booking_owner.
     ('booking.actor_role(bigint,bigint,bigint)',                                false, false),
+    ('booking.acting_role()',                                                   false, false),
+    ('booking.offers(bigint,text)',                                             false, false),
     ('booking.application_checks_enabled()',                                    false, false),
     ('booking.assert_barber_available(bigint,text,timestamp with time zone,integer)', false, false),
     ('booking.candidate_barbers(text)',                                         false, false),

@@ -24,6 +24,9 @@ def utc(day: date, hhmm: str, tz: str = "Europe/London") -> str:
     return local.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 def assert_problem(r, status: int, code: str):
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith(PROBLEM), r.headers
@@ -307,17 +310,18 @@ async def test_patch_bad_input(client, shop, day, change, status, code):
 async def test_lone_surrogates_are_422(client, shop, day, clean_db):
     raw = ('{"barber_id": %d, "service": "Haircut", "booking_date": "%s", "booking_time": "10:00",'
            ' "notes": "\\ud800"}' % (shop.barber, day)).encode()
-    r = await client.post("/appointments", content=raw, headers=shop.client)
+    r = await client.post("/appointments", content=raw, headers={**shop.client, **JSON})
     assert_problem(r, 422, "validation_error")
     a = (await client.post("/appointments", json=body(shop, day), headers=shop.client)).json()
-    r = await client.patch(f"/appointments/{a['id']}", content=b'{"notes": "\\udc00 alone"}', headers=shop.client)
+    r = await client.patch(f"/appointments/{a['id']}", content=b'{"notes": "\\udc00 alone"}',
+                           headers={**shop.client, **JSON})
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
 
 
 async def test_patch_malformed_json_is_400(client, shop, day):
     a = (await client.post("/appointments", json=body(shop, day), headers=shop.client)).json()
-    r = await client.patch(f"/appointments/{a['id']}", content=b"{nope", headers=shop.client)
+    r = await client.patch(f"/appointments/{a['id']}", content=b"{nope", headers={**shop.client, **JSON})
     assert_problem(r, 400, "invalid_json")
 
 

@@ -117,14 +117,15 @@ async def test_http_booking_change_and_cancel_are_streamed(http, shop):
 
 async def test_a_closed_stream_unsubscribes(server, http, shop):
     hub = server[0].state.events
+    before = hub.stream_count
     reader = await open_stream(http, shop)
-    assert hub._subscribers.get(shop.other_barber)
+    assert hub.stream_count == before + 1
     await reader.close()
     for _ in range(1000):
-        if not hub._subscribers.get(shop.other_barber):
+        if hub.stream_count == before:
             break
         await asyncio.sleep(0.01)
-    assert not hub._subscribers.get(shop.other_barber)
+    assert hub.stream_count == before
 
 
 async def test_direct_sql_insert_is_streamed(http, shop, clean_db):
