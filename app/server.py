@@ -181,11 +181,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         if self._in_head:
             self._head_bytes += len(data)
-            # What may legitimately arrive before the headers end: the head and a body.
-            if self._head_bytes > self.limits.max_header_bytes + self.limits.max_body_bytes + 4096:
-                self._refuse(431, "request_header_fields_too_large", "Request header fields too large",
-                             f"The request's headers exceed {self.limits.max_header_bytes} bytes.", "header_bytes")
-                return
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -197,6 +192,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             else:
                 self._refuse(400, "bad_request", "Bad request",
                              f"The request is not valid HTTP/1.1 ({str(e)[:80]}).", "malformed")
+            return
+        # A header still unfinished: httptools keeps it until it ends. What may legitimately
+        # arrive before the headers end is the head and a body; beyond that, stop buffering.
+        if self._in_head and self._head_bytes > self.limits.max_header_bytes + self.limits.max_body_bytes + 4096:
+            self._refuse(431, "request_header_fields_too_large", "Request header fields too large",
+                         f"The request's headers exceed {self.limits.max_header_bytes} bytes.", "header_bytes")
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -28,6 +28,10 @@ if [ "$want_pgtap" = 1 ]; then
     if [ "$(id -u)" = 0 ] && [ ! -x /usr/bin/chromium ]; then
         missing+=(chromium)
     fi
+    # The deployment test runs deploy/nginx.conf in front of the service.
+    if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then
+        missing+=(nginx)
+    fi
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else
