@@ -9,11 +9,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: help install test run migrate torture clean bench bench-quick
+.PHONY: help install test test-quick lint run migrate torture clean bench bench-quick
 
 help:
 	@echo "make run      start the service with demo data on http://$(HOST):$(PORT)/"
 	@echo "make test     run the pgTAP and pytest suites against a throwaway PostgreSQL"
+	@echo "make test-quick  the same without the end-to-end tier (tests/py/e2e): the edit loop"
+	@echo "make lint     ruff check and ruff format --check"
 	@echo "make migrate  apply migrations and functions to DATABASE_URL (or the embedded database)"
 	@echo "make torture  fault-injection workload and invariant checker (TORTURE_DURATION=180 seconds)"
 	@echo "make bench    engine and service vs the physical limit (~10 min); writes docs/BENCHMARKS.md"
@@ -26,6 +28,14 @@ install:
 test:
 	@scripts/bootstrap.sh --with-pgtap
 	@scripts/with-db.sh throwaway scripts/run-tests.sh $(PYTEST_ARGS)
+
+test-quick:
+	@scripts/bootstrap.sh --with-pgtap
+	@scripts/with-db.sh throwaway scripts/run-tests.sh -m "not e2e" $(PYTEST_ARGS)
+
+lint: install
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
 
 migrate: install
 	@scripts/with-db.sh embedded $(PY) -m app migrate

@@ -34,7 +34,10 @@ def cmd_token_create(args: argparse.Namespace) -> None:
     from app.tokens import create_token
 
     token = create_token(
-        _database_url(), user_id=args.user_id, role=args.role, barber_id=args.barber_id,
+        _database_url(),
+        user_id=args.user_id,
+        role=args.role,
+        barber_id=args.barber_id,
         expires_in_days=args.expires_in_days,
     )
     print(f"{args.role} token for user {args.user_id}" + (f" (barber {args.barber_id})" if args.barber_id else ""))
@@ -45,7 +48,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> None:
     from app.tokens import revoke_token
 
     token = args.token
-    if token == "-":        # from stdin: a token on the command line shows in `ps` and shell history
+    if token == "-":  # from stdin: a token on the command line shows in `ps` and shell history
         token = sys.stdin.readline().strip()
     if revoke_token(_database_url(), token):
         print("revoked")
@@ -79,7 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("migrate", help="apply migrations, functions and grants to DATABASE_URL")
     p.set_defaults(func=cmd_migrate)
 
-    token = sub.add_parser("token", help="issue or revoke API tokens").add_subparsers(dest="token_command", required=True)
+    token = sub.add_parser("token", help="issue or revoke API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
     p = token.add_parser("create", help="print a new bearer token (the last line printed)")
     p.add_argument("--user-id", type=int, required=True)
     p.add_argument("--role", choices=["client", "barber", "admin"], required=True)

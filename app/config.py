@@ -61,8 +61,8 @@ The tuning names are the contract's (section 4), in upper case.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Mapping
 
 TUNING_DEFAULTS: dict[str, float | int] = {
     "advisory_lock_timeout": 5.0,
@@ -85,7 +85,7 @@ def _bool(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """The service's settings (the table above); `server_limits` gives app.server's view."""
+    """The service's settings (the table above)."""
 
     database_url: str
     host: str = "127.0.0.1"
@@ -117,28 +117,37 @@ class Settings:
     tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if env is None else env
         url = overrides.pop("database_url", None) or env.get("DATABASE_URL")
         if not url:
             raise SystemExit("DATABASE_URL is not set")
         values: dict = {"database_url": url}
         simple = {
-            "host": ("HOST", str), "port": ("PORT", int), "db_pool_min": ("DB_POOL_MIN", int),
-            "db_pool_max": ("DB_POOL_MAX", int), "log_level": ("LOG_LEVEL", str),
-            "health_timeout": ("HEALTH_TIMEOUT", float), "purge_interval": ("PURGE_INTERVAL", float),
+            "host": ("HOST", str),
+            "port": ("PORT", int),
+            "db_pool_min": ("DB_POOL_MIN", int),
+            "db_pool_max": ("DB_POOL_MAX", int),
+            "log_level": ("LOG_LEVEL", str),
+            "health_timeout": ("HEALTH_TIMEOUT", float),
+            "purge_interval": ("PURGE_INTERVAL", float),
             "db_read_pool_max": ("DB_READ_POOL_MAX", int),
             "read_statement_timeout": ("READ_STATEMENT_TIMEOUT", float),
             "enable_double_booking_prevention": ("ENABLE_DOUBLE_BOOKING_PREVENTION", _bool),
-            "rate_limit_per_minute": ("RATE_LIMIT_PER_MINUTE", int), "max_body_bytes": ("MAX_BODY_BYTES", int),
-            "max_in_flight": ("MAX_IN_FLIGHT", int), "queue_timeout": ("QUEUE_TIMEOUT", float),
-            "body_timeout": ("BODY_TIMEOUT", float), "header_timeout": ("HEADER_TIMEOUT", float),
-            "keepalive_timeout": ("KEEPALIVE_TIMEOUT", float), "max_header_bytes": ("MAX_HEADER_BYTES", int),
-            "max_headers": ("MAX_HEADERS", int), "max_connections": ("MAX_CONNECTIONS", int),
-            "max_streams": ("MAX_STREAMS", int), "max_streams_per_token": ("MAX_STREAMS_PER_TOKEN", int),
+            "rate_limit_per_minute": ("RATE_LIMIT_PER_MINUTE", int),
+            "max_body_bytes": ("MAX_BODY_BYTES", int),
+            "max_in_flight": ("MAX_IN_FLIGHT", int),
+            "queue_timeout": ("QUEUE_TIMEOUT", float),
+            "body_timeout": ("BODY_TIMEOUT", float),
+            "header_timeout": ("HEADER_TIMEOUT", float),
+            "keepalive_timeout": ("KEEPALIVE_TIMEOUT", float),
+            "max_header_bytes": ("MAX_HEADER_BYTES", int),
+            "max_headers": ("MAX_HEADERS", int),
+            "max_connections": ("MAX_CONNECTIONS", int),
+            "max_streams": ("MAX_STREAMS", int),
+            "max_streams_per_token": ("MAX_STREAMS_PER_TOKEN", int),
             "stream_recheck_seconds": ("STREAM_RECHECK_SECONDS", float),
-            "cors_allow_origins": ("CORS_ALLOW_ORIGINS",
-                                   lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
+            "cors_allow_origins": ("CORS_ALLOW_ORIGINS", lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
         }
         for name, (var, conv) in simple.items():
             if env.get(var, "") != "":
@@ -164,19 +173,19 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         values.update(overrides)
-        for name in ("body_timeout", "header_timeout", "keepalive_timeout", "stream_recheck_seconds",
-                     "max_header_bytes", "max_headers", "max_connections", "max_streams", "max_streams_per_token"):
+        for name in (
+            "body_timeout",
+            "header_timeout",
+            "keepalive_timeout",
+            "stream_recheck_seconds",
+            "max_header_bytes",
+            "max_headers",
+            "max_connections",
+            "max_streams",
+            "max_streams_per_token",
+        ):
             if name in values and not values[name] > 0:
                 raise SystemExit(f"{name.upper()} must be a positive number")
         if not values.get("read_statement_timeout", 1) > 0:
             raise SystemExit("READ_STATEMENT_TIMEOUT must be a positive number of seconds")
         return cls(**values)
-
-    @property
-    def server_limits(self):
-        """The per-connection limits app.server enforces (HEADER_TIMEOUT, ... MAX_CONNECTIONS)."""
-        from app.server import ServerLimits
-
-        return ServerLimits(header_timeout=self.header_timeout, body_timeout=self.body_timeout,
-                            max_header_bytes=self.max_header_bytes, max_headers=self.max_headers,
-                            max_connections=self.max_connections, max_body_bytes=self.max_body_bytes)

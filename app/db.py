@@ -77,13 +77,15 @@ class _Connector:
             if self.own_limit:
                 try:
                     return await asyncpg.connect(
-                        dsn, server_settings=_server_settings(self.settings, temp_file_limit=True, read=read),
-                        **kwargs)
+                        dsn, server_settings=_server_settings(self.settings, temp_file_limit=True, read=read), **kwargs
+                    )
                 except asyncpg.InsufficientPrivilegeError:
                     self.own_limit = False
                     log.info("temp_file_limit comes from the login role's default (ALTER ROLE ... SET temp_file_limit)")
             return await asyncpg.connect(
-                dsn, server_settings=_server_settings(self.settings, temp_file_limit=False, read=read), **kwargs)
+                dsn, server_settings=_server_settings(self.settings, temp_file_limit=False, read=read), **kwargs
+            )
+
         return connect
 
 
@@ -92,12 +94,20 @@ async def create_pools(settings: Settings, *, min_size: int | None = None) -> Po
     connector = _Connector(settings)
     common = dict(timeout=10, command_timeout=60, reset=_nothing_more_to_reset)
     write = await asyncpg.create_pool(
-        settings.database_url, min_size=settings.db_pool_min if min_size is None else min_size,
-        max_size=settings.db_pool_max, connect=connector.factory(read=False), **common)
+        settings.database_url,
+        min_size=settings.db_pool_min if min_size is None else min_size,
+        max_size=settings.db_pool_max,
+        connect=connector.factory(read=False),
+        **common,
+    )
     try:
         read = await asyncpg.create_pool(
-            settings.database_url, min_size=min(1, settings.db_pool_min) if min_size is None else min_size,
-            max_size=settings.db_read_pool_max, connect=connector.factory(read=True), **common)
+            settings.database_url,
+            min_size=min(1, settings.db_pool_min) if min_size is None else min_size,
+            max_size=settings.db_read_pool_max,
+            connect=connector.factory(read=True),
+            **common,
+        )
     except BaseException:
         await write.close()
         raise
@@ -105,5 +115,6 @@ async def create_pools(settings: Settings, *, min_size: int | None = None) -> Po
 
 
 async def connect(settings: Settings, *, timeout: float = 10) -> asyncpg.Connection:
-    return await asyncpg.connect(settings.database_url, timeout=timeout,
-                                 server_settings=_server_settings(settings, temp_file_limit=False))
+    return await asyncpg.connect(
+        settings.database_url, timeout=timeout, server_settings=_server_settings(settings, temp_file_limit=False)
+    )

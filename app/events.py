@@ -33,24 +33,19 @@ import json
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import timezone
-from typing import AsyncIterator
 
 import asyncpg
 
 from app import db as dbmod
-from app import metrics
+from app import metrics, reads
 from app.config import Settings
 from app.queries import QUERIES
+from app.streams import KEEPALIVE, PAGE, Stream, sse_chunk
 
 log = logging.getLogger("booking.events")
 
 CHANNEL = "booking_events"
-REPLAY_WINDOW = 200          # event ids re-read below the newest one seen (late commits)
-PAGE = 1000                  # booking.events_since answers at most this many rows
-QUEUE_SIZE = 1000            # chunks a stream may have unsent before it is closed
-CLOSE = None                 # queue marker: end the stream
-KEEPALIVE = (0, b": keepalive\n\n")
+REPLAY_WINDOW = 200  # event ids re-read below the newest one seen (late commits)
 
 
 class StreamRefused(Exception):
@@ -62,76 +57,10 @@ class StreamRefused(Exception):
         self.detail = detail
 
 
-def _rfc3339(value) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def sse_chunk(row: asyncpg.Record) -> tuple[int, bytes]:
-    """(event id, the event's Server-Sent Events bytes), encoded once for every stream."""
-    event = {"id": row["id"], "barber_id": row["barber_id"], "appointment_id": row["appointment_id"],
-             "kind": row["kind"], "payload": json.loads(row["payload"]), "created_at": _rfc3339(row["created_at"])}
-    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    return row["id"], f"id: {row['id']}\nevent: {row['kind']}\ndata: {data}\n\n".encode("utf-8")
-
-
-@dataclass(eq=False)
-class Stream:
-    barber_id: int
-    token_hash: bytes
-    identity: tuple                    # (user_id, role, barber_id) the token had at the start
-    start_after: int                   # events up to this id are not sent (already seen)
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
-    closed: bool = False
-
-    def offer(self, item: tuple[int, bytes] | None) -> None:
-        if self.closed:
-            return
-        if item is not CLOSE and item[0] and item[0] <= self.start_after:
-            return
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.close()
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(CLOSE)
-
-    async def chunks(self, backlog: list[tuple[int, bytes]]) -> AsyncIterator[bytes]:
-        """The stream's bytes: a greeting, the backlog, then what the feed fans out, each
-        event once (the backlog and the feed may both carry an event committed meanwhile)."""
-        sent: set[int] = set()
-        recent: deque[int] = deque()
-
-        def first_time(event_id: int) -> bool:
-            if event_id in sent:
-                return False
-            sent.add(event_id)
-            recent.append(event_id)
-            if len(recent) > 10000:
-                sent.discard(recent.popleft())
-            return True
-
-        yield b": connected\nretry: 2000\n\n"
-        for event_id, chunk in backlog:
-            if first_time(event_id):
-                yield chunk
-        while True:
-            item = await self.queue.get()
-            if item is CLOSE:
-                return
-            event_id, chunk = item
-            if event_id == 0 or first_time(event_id):
-                yield chunk
-
-
 @dataclass(eq=False)
 class BarberFeed:
     barber_id: int
-    high: int                          # the newest event id read (or the start point)
+    high: int  # the newest event id read (or the start point)
     streams: set[Stream] = field(default_factory=set)
     seen: set[int] = field(default_factory=set)
     order: deque = field(default_factory=deque)
@@ -151,9 +80,9 @@ class EventHub:
         self._ticker: asyncio.Task | None = None
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
-        self.listening = asyncio.Event()      # set while a LISTEN connection is up
+        self.listening = asyncio.Event()  # set while a LISTEN connection is up
         self.connections_made = 0
-        self.reads = 0                        # events_since queries run by the feeds (tests count them)
+        self.reads = 0  # events_since queries run by the feeds (tests count them)
 
     # --- streams --------------------------------------------------------------------------
     def open(self, barber_id: int, token_hash: bytes, identity: tuple, start_after: int) -> Stream:
@@ -163,8 +92,9 @@ class EventHub:
             raise StreamRefused("process", f"The service holds {self.settings.max_streams} event streams; retry later.")
         if self._per_token.get(token_hash, 0) >= self.settings.max_streams_per_token:
             metrics.STREAMS_REFUSED.labels("token").inc()
-            raise StreamRefused("token", f"This token has {self.settings.max_streams_per_token} event streams open; "
-                                         "close one first.")
+            raise StreamRefused(
+                "token", f"This token has {self.settings.max_streams_per_token} event streams open; close one first."
+            )
         stream = Stream(barber_id, token_hash, identity, start_after)
         feed = self._feeds.get(barber_id)
         if feed is None:
@@ -211,7 +141,7 @@ class EventHub:
             try:
                 while True:
                     self.reads += 1
-                    rows = await self.pool.fetch(QUERIES["events_since"], feed.barber_id, since)
+                    rows = await reads.events_since(self.pool, feed.barber_id, since)
                     for row in rows:
                         if row["id"] in feed.seen:
                             continue
@@ -228,7 +158,7 @@ class EventHub:
                     since = rows[-1]["id"]
             except asyncio.CancelledError:
                 raise
-            except Exception as e:   # the next notification or resynchronisation reads again
+            except Exception as e:  # the next notification or resynchronisation reads again
                 log.warning("event feed of barber %s: reading failed (%r)", feed.barber_id, e)
                 return
 
@@ -247,12 +177,10 @@ class EventHub:
             if not hashes:
                 continue
             try:
-                rows = await self.pool.fetch(QUERIES["authenticate_tokens"], hashes)
-            except Exception as e:   # cannot tell: keep the streams, try at the next tick
+                valid = await reads.callers(self.pool, hashes)
+            except Exception as e:  # cannot tell: keep the streams, try at the next tick
                 log.warning("event streams: re-checking tokens failed (%r)", e)
                 continue
-            valid = {bytes(r["token_hash"]): (r["user_id"], r["role"], r["barber_id"]) for r in rows
-                     if r["user_id"] is not None}
             for stream in streams:
                 if valid.get(stream.token_hash) != stream.identity:
                     log.info("event stream of barber %s closed: its token is no longer valid", stream.barber_id)
@@ -278,7 +206,7 @@ class EventHub:
                 conn = await dbmod.connect(self.settings, timeout=5)
                 await conn.add_listener(CHANNEL, self._on_notify)
                 conn.add_termination_listener(self._on_terminate)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError) as e:
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
                 log.warning("event feed: cannot LISTEN (%s); retrying in %.1fs", e, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(self.max_backoff, backoff * 2)
@@ -297,7 +225,7 @@ class EventHub:
                 while not self._lost.is_set():
                     try:
                         await asyncio.wait_for(self._lost.wait(), timeout=10)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         try:
                             await asyncio.wait_for(conn.fetchval(QUERIES["health"]), timeout=5)
                         except Exception:
@@ -330,4 +258,3 @@ class EventHub:
     @property
     def listener_pid(self) -> int | None:
         return self._conn.get_server_pid() if self._conn is not None else None
-

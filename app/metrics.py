@@ -24,32 +24,47 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
-BOOKING_ATTEMPTS = Counter("booking_attempts", "Booking operations attempted (retries not counted)",
-                           ["operation"])
+BOOKING_ATTEMPTS = Counter("booking_attempts", "Booking operations attempted (retries not counted)", ["operation"])
 BOOKING_OUTCOMES = Counter("booking_outcomes", "Booking operations by outcome", ["operation", "outcome"])
 BOOKING_RETRIES = Counter("booking_retries", "Retries after a transient failure", ["operation", "reason"])
-LOCK_WAIT = Histogram("booking_lock_wait_seconds", "Time waited for the barber's advisory slot lock",
-                      ["operation"],
-                      buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-CONSTRAINT_VIOLATIONS = Counter("booking_constraint_violations",
-                                "Overlaps refused by the database (23P01), by the layer that refused",
-                                ["source"])
-IDEMPOTENCY = Counter("booking_idempotency", "Requests with an idempotency key: replayed or new",
-                      ["result"])
-REQUEST_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency by route",
-                            ["method", "route", "status"])
+LOCK_WAIT = Histogram(
+    "booking_lock_wait_seconds",
+    "Time waited for the barber's advisory slot lock",
+    ["operation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+CONSTRAINT_VIOLATIONS = Counter(
+    "booking_constraint_violations", "Overlaps refused by the database (23P01), by the layer that refused", ["source"]
+)
+IDEMPOTENCY = Counter("booking_idempotency", "Requests with an idempotency key: replayed or new", ["result"])
+REQUEST_LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request latency by route", ["method", "route", "status"]
+)
 EVENT_SUBSCRIBERS = Gauge("booking_event_subscribers", "Open /barbers/{id}/events streams")
 SHED = Counter("http_requests_shed", "Requests answered 503 at once because MAX_IN_FLIGHT were in progress")
-CONNECTIONS_REFUSED = Counter("http_connections_refused",
-                              "Connections closed by the server's limits (app/server.py), by reason", ["reason"])
-STREAMS_REFUSED = Counter("booking_event_streams_refused",
-                          "Event streams refused by MAX_STREAMS_PER_TOKEN (token) or MAX_STREAMS (process)", ["reason"])
+CONNECTIONS_REFUSED = Counter(
+    "http_connections_refused", "Connections closed by the server's limits (app/web/server.py), by reason", ["reason"]
+)
+STREAMS_REFUSED = Counter(
+    "booking_event_streams_refused",
+    "Event streams refused by MAX_STREAMS_PER_TOKEN (token) or MAX_STREAMS (process)",
+    ["reason"],
+)
 RATE_LIMITED = Counter("http_rate_limited", "Booking requests answered 429 by RATE_LIMIT_PER_MINUTE")
 
-METRIC_NAMES = ("booking_attempts_total", "booking_outcomes_total", "booking_retries_total",
-                "booking_lock_wait_seconds", "booking_constraint_violations_total",
-                "booking_idempotency_total", "http_request_duration_seconds", "http_requests_shed_total",
-                "http_connections_refused_total", "booking_event_streams_refused_total", "http_rate_limited_total")
+METRIC_NAMES = (
+    "booking_attempts_total",
+    "booking_outcomes_total",
+    "booking_retries_total",
+    "booking_lock_wait_seconds",
+    "booking_constraint_violations_total",
+    "booking_idempotency_total",
+    "http_request_duration_seconds",
+    "http_requests_shed_total",
+    "http_connections_refused_total",
+    "booking_event_streams_refused_total",
+    "http_rate_limited_total",
+)
 
 
 def render() -> tuple[bytes, str]:
@@ -72,8 +87,15 @@ def _touch_known_series() -> None:
         CONSTRAINT_VIOLATIONS.labels(source)
     for result in ("replay", "miss"):
         IDEMPOTENCY.labels(result)
-    for reason in ("head_timeout", "body_timeout", "header_bytes", "header_count", "url_bytes",
-                   "max_connections", "malformed"):
+    for reason in (
+        "head_timeout",
+        "body_timeout",
+        "header_bytes",
+        "header_count",
+        "url_bytes",
+        "max_connections",
+        "malformed",
+    ):
         CONNECTIONS_REFUSED.labels(reason)
     for reason in ("token", "process"):
         STREAMS_REFUSED.labels(reason)

@@ -1,4 +1,5 @@
-"""Apply the schema: yoyo migrations, then every function file, grants and the error catalogue.
+"""Apply the schema: yoyo migrations, then the data files (error catalogue, status
+transitions), every function file and the grants.
 
 Migrations (sql/migrations/, numbered, each with a rollback) change the schema once.
 Functions (sql/functions/, one object per file, CREATE OR REPLACE) and sql/grants.sql are
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from yoyo import get_backend, read_migrations
 
-from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR
+from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR, STATUS_TRANSITIONS_FILE
 
 log = logging.getLogger("booking.migrate")
 
@@ -38,11 +39,6 @@ def libpq_url(database_url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql"))
 
 
-def read_error_catalogue() -> list[dict[str, str]]:
-    with ERRORS_FILE.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def apply_migrations(database_url: str) -> list[str]:
     backend = get_backend(yoyo_url(database_url))
     try:
@@ -55,8 +51,39 @@ def apply_migrations(database_url: str) -> list[str]:
         backend.connection.close()
 
 
+# The data tables loaded from files on every migrate: (table, primary key, identity, file).
+# Rows whose identity (the columns that make a row that row) is no longer in the file are
+# deleted, the others upserted on the primary key, so a rename or a new code never collides
+# with the row it replaces.
+DATA_FILES = (
+    ("booking.error_codes", ("name",), ("name", "sqlstate"), ERRORS_FILE),
+    ("booking.status_transitions", ("from_status", "to_status"), ("from_status", "to_status"), STATUS_TRANSITIONS_FILE),
+)
+
+
+def read_csv(path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _load(cur, table: str, primary_key: tuple[str, ...], identity: tuple[str, ...], path) -> None:
+    rows = read_csv(path)
+    columns = list(rows[0])
+    cur.execute(
+        f"DELETE FROM {table} WHERE ({', '.join(identity)}) NOT IN "
+        f"(SELECT * FROM unnest({', '.join(['%s::text[]'] * len(identity))}))",
+        [[r[k] for r in rows] for k in identity],
+    )
+    updates = [c for c in columns if c not in primary_key]
+    cur.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f'%({c})s' for c in columns)}) "
+        f"ON CONFLICT ({', '.join(primary_key)}) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates),
+        rows,
+    )
+
+
 def apply_code(database_url: str) -> int:
-    """Re-apply error catalogue, functions and grants in one transaction."""
+    """Re-apply the data files, functions and grants in one transaction."""
     files = sorted(FUNCTIONS_DIR.glob("*.sql"))
     with psycopg.connect(libpq_url(database_url)) as conn:
         with conn.transaction():
@@ -64,28 +91,13 @@ def apply_code(database_url: str) -> int:
             # Files are applied in name order; a SQL function may call one defined in a
             # later file, so bodies are checked when called, not now (as pg_restore does).
             conn.execute("SET LOCAL check_function_bodies = off")
-            rows = read_error_catalogue()
             with conn.cursor() as cur:
-                # Drop rows whose name or code changed, then upsert: a rename or a new
-                # code never collides with the row it replaces.
-                cur.execute(
-                    """DELETE FROM booking.error_codes e
-                       WHERE (e.name, e.sqlstate) NOT IN (SELECT * FROM unnest(%s::text[], %s::text[]))""",
-                    ([r["name"] for r in rows], [r["sqlstate"] for r in rows]),
-                )
-                cur.executemany(
-                    """INSERT INTO booking.error_codes (name, sqlstate, http_status, message)
-                       VALUES (%(name)s, %(sqlstate)s, %(http_status)s, %(message)s)
-                       ON CONFLICT (name) DO UPDATE
-                       SET http_status = EXCLUDED.http_status, message = EXCLUDED.message
-                       WHERE (booking.error_codes.http_status, booking.error_codes.message)
-                             IS DISTINCT FROM (EXCLUDED.http_status, EXCLUDED.message)""",
-                    rows,
-                )
+                for table, primary_key, identity, path in DATA_FILES:
+                    _load(cur, table, primary_key, identity, path)
             for path in files:
                 conn.execute(path.read_text(encoding="utf-8"))
             conn.execute(GRANTS_FILE.read_text(encoding="utf-8"))
-            conn.execute("SELECT booking.sync_time_zones()")      # zones a tzdata upgrade added
+            conn.execute("SELECT booking.sync_time_zones()")  # zones a tzdata upgrade added
     return len(files)
 
 

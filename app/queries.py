@@ -22,7 +22,7 @@ def parse_queries(text: str) -> dict[str, str]:
     matches = list(_NAME_RE.finditer(text))
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        body = text[m.end():end]
+        body = text[m.end() : end]
         sql = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--")).strip()
         sql = sql.rstrip(";").strip()
         if not sql:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
@@ -19,12 +19,13 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def create_token(database_url: str, *, user_id: int, role: str, barber_id: int | None = None,
-                 expires_in_days: float | None = None) -> str:
-    if expires_in_days is not None and not expires_in_days > 0:   # 0 must not mean "never"
+def create_token(
+    database_url: str, *, user_id: int, role: str, barber_id: int | None = None, expires_in_days: float | None = None
+) -> str:
+    if expires_in_days is not None and not expires_in_days > 0:  # 0 must not mean "never"
         raise ValueError(f"expires_in_days must be a positive number of days, not {expires_in_days!r}")
     token = new_token()
-    expires = (datetime.now(timezone.utc) + timedelta(days=expires_in_days)) if expires_in_days is not None else None
+    expires = (datetime.now(UTC) + timedelta(days=expires_in_days)) if expires_in_days is not None else None
     with psycopg.connect(libpq_url(database_url)) as conn:
         conn.execute(
             "SELECT booking.create_api_token(%s, %s, %s, %s, %s)",

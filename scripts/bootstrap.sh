@@ -23,7 +23,7 @@ if [ "$want_pgtap" = 1 ]; then
     elif [ -z "$major" ]; then
         missing+=(postgresql-pgtap)   # resolves to the default server version's pgTAP
     fi
-    # The booking page's browser test (tests/py/http/test_browser.py) drives Debian's
+    # The booking page's browser test (tests/py/e2e/test_browser.py) drives Debian's
     # Chromium through Playwright; as root it is installed here (never `playwright install`).
     if [ "$(id -u)" = 0 ] && [ ! -x /usr/bin/chromium ]; then
         missing+=(chromium)

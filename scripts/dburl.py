@@ -1,8 +1,8 @@
 """Small helpers over a libpq URL, for the shell scripts.
 
-  python scripts/dburl.py URL DBNAME     the same server, another database
-  python scripts/dburl.py --env URL      PGHOST=... PGPORT=... lines for tools that only
-                                         read libpq's environment (pg_prove)
+python scripts/dburl.py URL DBNAME     the same server, another database
+python scripts/dburl.py --env URL      PGHOST=... PGPORT=... lines for tools that only
+                                       read libpq's environment (pg_prove)
 """
 
 import shlex

@@ -6,6 +6,7 @@
 #   scripts/pg.sh crash DATADIR                       immediate shutdown (no checkpoint)
 #   scripts/pg.sh status DATADIR                      exit 0 when the server runs
 #   scripts/pg.sh url DATADIR DBNAME                  print a libpq URL for DBNAME on that cluster
+#   scripts/pg.sh settings durable|throwaway          print a mode's server settings (key = value lines)
 #
 # initdb and pg_ctl refuse to run as root, so as root they run as the `postgres` OS user;
 # the data directory must then be reachable by that user. The server listens only on a
@@ -32,6 +33,19 @@ as_owner() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+server_settings() {
+    # What a mode means, for this cluster and for a container (harness/cluster.py): durable
+    # keeps PostgreSQL's defaults (fsync, synchronous_commit, full_page_writes on).
+    echo "max_connections = 200"
+    echo "shared_buffers = 256MB"
+    echo "log_min_messages = warning"
+    if [ "$1" = throwaway ]; then
+        echo "fsync = off"
+        echo "synchronous_commit = off"
+        echo "full_page_writes = off"
+    fi
+}
+
 socket_dir_for() {
     # A Unix socket path may not exceed 107 bytes: fall back to a short directory in /tmp.
     local datadir=$1
@@ -41,6 +55,7 @@ socket_dir_for() {
 }
 
 cmd=${1:-}; datadir=${2:-}
+if [ "$cmd" = settings ]; then server_settings "${2:-throwaway}"; exit 0; fi
 [ -n "$cmd" ] && [ -n "$datadir" ] || die "usage: pg.sh start|stop|url DATADIR ..."
 datadir=$(realpath -m "$datadir")
 sockdir=$(socket_dir_for "$datadir")
@@ -64,14 +79,7 @@ start)
             echo "listen_addresses = ''"
             echo "unix_socket_directories = '$sockdir'"
             echo "port = $PORT"
-            echo "max_connections = 200"
-            echo "shared_buffers = 256MB"
-            echo "log_min_messages = warning"
-            if [ "$mode" = throwaway ]; then
-                echo "fsync = off"
-                echo "synchronous_commit = off"
-                echo "full_page_writes = off"
-            fi
+            server_settings "$mode"
         } | as_owner tee -a "$datadir/postgresql.conf" >/dev/null
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1; then

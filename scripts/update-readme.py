@@ -2,10 +2,11 @@
 
     .venv/bin/python scripts/update-readme.py
 
-  <!-- errors-table -->   sql/errors.csv
-  <!-- config-table -->   the table in app/config.py's docstring
+  <!-- errors-table -->              sql/errors.csv
+  <!-- config-table -->              the table in app/config.py's docstring
+  <!-- status-transitions-table -->  sql/status_transitions.csv
 
-tests/py/test_docs.py fails when a block differs from what this script would write.
+tests/py/unit/test_docs.py fails when a block differs from what this script would write.
 """
 
 from __future__ import annotations
@@ -30,7 +31,25 @@ def config_table() -> str:
     return "\n".join(line for line in doc.splitlines() if line.startswith("|"))
 
 
-BLOCKS = {"errors-table": errors_table, "config-table": config_table}
+def status_transitions_table() -> str:
+    with (ROOT / "sql" / "status_transitions.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    who = {"client": "the client who booked it, its barber, an admin", "staff": "its barber or an admin"}
+    lines = ["| from | to | who may |", "|---|---|---|"]
+    lines += [f"| `{r['from_status']}` | `{r['to_status']}` | {who[r['allowed_to']]} |" for r in rows]
+    finals = sorted({r["to_status"] for r in rows} - {r["from_status"] for r in rows})
+    lines += [
+        "",
+        "Final (nothing about the appointment changes any more): " + ", ".join(f"`{s}`" for s in finals) + ".",
+    ]
+    return "\n".join(lines)
+
+
+BLOCKS = {
+    "errors-table": errors_table,
+    "config-table": config_table,
+    "status-transitions-table": status_transitions_table,
+}
 
 
 def rewrite(text: str) -> str:

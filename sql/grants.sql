@@ -62,7 +62,10 @@ GRANT EXECUTE ON FUNCTION
     booking.purge_expired_appointment_events(),
     booking.free_slots(bigint, date, text, int, int, int),
     booking.events_since(bigint, bigint),
-    booking.latest_event_id(bigint)
+    booking.latest_event_id(bigint),
+    booking.with_settings(anyelement, text, text, text, text),
+    booking.parse_local_date(text, text),
+    booking.parse_local_time(text, text)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
 -- The generated column and CHECK constraints of the tables call these; a role that is ever

@@ -1,90 +1,39 @@
--- Every statement the Python service sends, by name (loaded by app/queries.py).
--- Each block starts with `-- name: <name>`, then comment lines saying what it does, then
--- the SQL. The business rules live in the functions these call; these only shape rows.
--- Appointment rows come back with end_time and the local booking_date/booking_time in
--- the barber's time zone (the zone conversion stays in SQL).
+-- Every statement the Python service sends, by name (loaded by app/queries.py; the model is
+-- procrastinate's queries.sql). Each block starts with `-- name: <name>`, then comment lines
+-- saying what it does, then the SQL. The rules live in the functions these call; an
+-- appointment comes back as a row of booking.appointment_records (the one definition of
+-- its shape), and app.records turns each row into its typed record.
 --
--- The three writes carry the service's settings as their last four parameters (lock wait
--- bound as text, application-side checks 'on'|'off', idempotency key lifetime as text, the
--- acting role: the bearer token's role, booking.acting_role) and make them
--- transaction-local in a `settings` CTE. The function's first argument reads that
--- CTE, so the settings are in force before the function runs: settings and call are one
--- statement, one round trip, in the statement's own transaction (or the caller's).
+-- The writes carry the service's settings (lock wait bound, application-side checks
+-- 'on'|'off', idempotency key lifetime, the acting role: the bearer token's role) through
+-- booking.with_settings(), which makes them transaction-local and returns its first
+-- argument: settings and call are one statement, one round trip, in the statement's own
+-- transaction (or the caller's). The reads that depend on who acts do the same.
 
 -- name: create_booking
--- Book: the local date and time are read in the barber's zone (booking.local_start) and
--- booked in the same statement. The advisory-lock wait is read back for the metrics.
--- $1 barber_id, $2 user_id, $3 service, $4 booking_date and $5 booking_time as text
--- (asyncpg would send Python's date.max as 'infinity'), $6 buffer before, $7 buffer after,
--- $8 notes, $9 idempotency key (scoped to the user by the function), $10-$13 the settings.
-WITH settings AS MATERIALIZED (
-    SELECT set_config('booking.lock_timeout', $10::text, true) AS lock_timeout,
-           set_config('booking.application_checks', $11::text, true) AS application_checks,
-           set_config('booking.idempotency_key_ttl', $12::text, true) AS idempotency_key_ttl,
-           set_config('booking.acting_role', $13::text, true) AS acting_role)
-SELECT b.id, b.barber_id, b.user_id, b.service_name, b.start_time,
-       b.start_time + make_interval(mins => b.duration_minutes) AS end_time,
-       b.duration_minutes, b.buffer_time_before, b.buffer_time_after, b.status, b.notes,
-       b.version, b.created_at, b.updated_at,
-       (b.start_time AT TIME ZONE z.timezone)::date AS booking_date,
-       (b.start_time AT TIME ZONE z.timezone)::time AS booking_time,
-       z.timezone, b.replayed,
-       nullif(current_setting('booking.last_lock_wait_ms', true), '') AS lock_wait_ms
-FROM booking.book_appointment((SELECT $1::bigint FROM settings), $2::bigint, $3::text,
-                              booking.local_start($1::bigint, $4::text::date, $5::text::time),
-                              $6::int, $7::int, $8::text, $9::text) AS b
-LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = b.barber_id) AS z ON true;
+-- Book: $4 booking_date and $5 booking_time, as text, are read by the engine (what is a
+-- real date and time is SQL's rule) in the barber's zone; $9 the idempotency key (the
+-- function scopes it to the user); $10-$13 the settings. The lock wait goes to the metrics.
+SELECT b.*, current_setting('booking.last_lock_wait_ms', true) AS lock_wait_ms
+FROM booking.book_appointment(booking.with_settings($1::bigint, $10, $11, $12, $13), $2, $3,
+         booking.local_start($1, booking.parse_local_date('booking_date', $4), booking.parse_local_time('booking_time', $5)),
+         $6, $7, $8, $9) AS b;
 
 -- name: update_booking
--- Change an appointment as user $2: $3 is the JSON object of changes (update_appointment
--- refuses unknown keys and bad values), $4 the expected version or NULL, $5-$8 the settings.
-WITH settings AS MATERIALIZED (
-    SELECT set_config('booking.lock_timeout', $5::text, true) AS lock_timeout,
-           set_config('booking.application_checks', $6::text, true) AS application_checks,
-           set_config('booking.idempotency_key_ttl', $7::text, true) AS idempotency_key_ttl,
-           set_config('booking.acting_role', $8::text, true) AS acting_role)
-SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
-       a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
-       a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
-       a.version, a.created_at, a.updated_at,
-       (a.start_time AT TIME ZONE z.timezone)::date AS booking_date,
-       (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
-       z.timezone, false AS replayed,
-       nullif(current_setting('booking.last_lock_wait_ms', true), '') AS lock_wait_ms
-FROM booking.update_appointment((SELECT $1::bigint FROM settings), $2::bigint, $3::text::jsonb, $4::int) AS a
-LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
+-- Change appointment $1 as user $2: $3 the JSON object of changes, $4 the expected version
+-- or NULL, $5-$8 the settings.
+SELECT a.*, current_setting('booking.last_lock_wait_ms', true) AS lock_wait_ms
+FROM booking.update_appointment(booking.with_settings($1::bigint, $5, $6, $7, $8), $2, $3::text::jsonb, $4) AS a;
 
 -- name: cancel_booking
 -- Cancel appointment $1 as user $2, at expected version $3 (or NULL), $4-$7 the settings.
-WITH settings AS MATERIALIZED (
-    SELECT set_config('booking.lock_timeout', $4::text, true) AS lock_timeout,
-           set_config('booking.application_checks', $5::text, true) AS application_checks,
-           set_config('booking.idempotency_key_ttl', $6::text, true) AS idempotency_key_ttl,
-           set_config('booking.acting_role', $7::text, true) AS acting_role)
-SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
-       a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
-       a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
-       a.version, a.created_at, a.updated_at,
-       (a.start_time AT TIME ZONE z.timezone)::date AS booking_date,
-       (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
-       z.timezone, false AS replayed,
-       NULL::text AS lock_wait_ms
-FROM booking.cancel_appointment((SELECT $1::bigint FROM settings), $2::bigint, $3::int) AS a
-LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
+SELECT a.*, NULL::text AS lock_wait_ms
+FROM booking.cancel_appointment(booking.with_settings($1::bigint, $4, $5, $6, $7), $2, $3) AS a;
 
 -- name: get_booking
 -- Appointment $1 as user $2, acting as $3 (the token's role), sees it; no row when absent
 -- or not visible (booking.actor_role).
-WITH settings AS MATERIALIZED (SELECT set_config('booking.acting_role', $3::text, true) AS acting_role)
-SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time,
-       a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
-       a.duration_minutes, a.buffer_time_before, a.buffer_time_after, a.status, a.notes,
-       a.version, a.created_at, a.updated_at,
-       (a.start_time AT TIME ZONE z.timezone)::date AS booking_date,
-       (a.start_time AT TIME ZONE z.timezone)::time AS booking_time,
-       z.timezone, false AS replayed
-FROM booking.get_appointment((SELECT $1::bigint FROM settings), $2::bigint) AS a
-LEFT JOIN LATERAL (SELECT br.timezone FROM booking.barbers br WHERE br.id = a.barber_id) AS z ON true;
+SELECT a.* FROM booking.get_appointment(booking.with_settings($1::bigint, NULL, NULL, NULL, $3), $2) AS a;
 
 -- name: authenticate_token
 -- The caller of a bearer token, from the SHA-256 of the token; no row when unknown,
@@ -99,10 +48,10 @@ FROM unnest($1::bytea[]) AS t(token_hash)
 LEFT JOIN LATERAL booking.authenticate_token(t.token_hash) AS a ON true;
 
 -- name: free_slots
--- Free start times of barber $1 on local date $2 (text, see create_booking) for service $3
--- with buffers $4/$5; $1 NULL is "any barber": the union over the barbers who offer it.
+-- Free start times of barber $1 on local date $2 (text, read like create_booking's) for
+-- service $3 with buffers $4/$5; $1 NULL is "any barber": the union over those who offer it.
 SELECT s.start_time, s.end_time
-FROM booking.free_slots($1::bigint, $2::text::date, $3::text, $4::int, $5::int) AS s
+FROM booking.free_slots($1::bigint, booking.parse_local_date('date', $2), $3::text, $4::int, $5::int) AS s
 ORDER BY s.start_time;
 
 -- name: events_since

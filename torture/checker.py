@@ -21,8 +21,16 @@ from pathlib import Path
 import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSIENT = {"40001", "40P01", "57P01", "57P02", "57P03", "connection_lost",
-             "http_503", "http_connection_lost"}   # what a client retries
+TRANSIENT = {
+    "40001",
+    "40P01",
+    "57P01",
+    "57P02",
+    "57P03",
+    "connection_lost",
+    "http_503",
+    "http_connection_lost",
+}  # what a client retries
 FINAL = {"completed", "cancelled", "no_show"}
 
 OVERLAPS = """
@@ -53,13 +61,19 @@ class Result:
     duplicate_keys: int = 0
     lost_updates: int = 0
     undocumented_errors: int = 0
-    unrecovered: int = 0          # the service did not answer /health 200 after the last restart
+    unrecovered: int = 0  # the service did not answer /health 200 after the last restart
     details: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.overlaps or self.lost_acks or self.duplicate_keys or self.lost_updates
-                    or self.undocumented_errors or self.unrecovered)
+        return not (
+            self.overlaps
+            or self.lost_acks
+            or self.duplicate_keys
+            or self.lost_updates
+            or self.undocumented_errors
+            or self.unrecovered
+        )
 
 
 def documented_sqlstates() -> set[str]:
@@ -85,15 +99,20 @@ async def check(db: str | asyncpg.Connection, record) -> Result:
             row = current.get(change["id"])
             if row is None or row["version"] < change["version"]:
                 result.lost_acks += 1
-                result.details.append(f"lost change: appointment {change['id']} acknowledged at version "
-                                      f"{change['version']}, now {row and row['version']}")
+                result.details.append(
+                    f"lost change: appointment {change['id']} acknowledged at version "
+                    f"{change['version']}, now {row and row['version']}"
+                )
             elif change["status"] in FINAL and row["status"] != change["status"]:
                 result.lost_acks += 1
-                result.details.append(f"lost change: appointment {change['id']} acknowledged {change['status']}, "
-                                      f"now {row['status']}")
+                result.details.append(
+                    f"lost change: appointment {change['id']} acknowledged {change['status']}, now {row['status']}"
+                )
 
-        stored = {r["idempotency_key"]: r["appointment_id"]
-                  for r in await conn.fetch("SELECT idempotency_key, appointment_id FROM booking.idempotency_keys")}
+        stored = {
+            r["idempotency_key"]: r["appointment_id"]
+            for r in await conn.fetch("SELECT idempotency_key, appointment_id FROM booking.idempotency_keys")
+        }
         for key, ids in record.key_results.items():
             if len(ids) > 1 or (key in stored and stored[key] not in ids):
                 result.duplicate_keys += 1
@@ -101,8 +120,9 @@ async def check(db: str | asyncpg.Connection, record) -> Result:
 
         for row in await conn.fetch(VERSION_GAPS):
             result.lost_updates += 1
-            result.details.append(f"version history of appointment {row['id']} (version {row['version']}): "
-                                  f"{row['seen']}")
+            result.details.append(
+                f"version history of appointment {row['id']} (version {row['version']}): {row['seen']}"
+            )
     finally:
         if isinstance(db, str):
             await conn.close()

@@ -1,5 +1,5 @@
 """HTTP clients for the torture run: a real `python -m app serve` process on a loopback
-port, clients that book, reschedule and cancel through it with Idempotency-Key and
+port (harness.service), clients that book, reschedule and cancel through it with Idempotency-Key and
 If-Match, retrying (with the same key) on 503 and lost connections as a careful client
 would, and a watcher of /health (it must turn 503 during a crash and 200 again after).
 """
@@ -7,85 +7,19 @@ would, and a watcher of /health (it must turn 503 during a crash and 200 again a
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Service:
-    """`python -m app serve` against the torture database, plus one client token per user."""
-
-    def __init__(self, url: str, users: range, log_dir: str | Path | None = None,
-                 env: dict[str, str] | None = None):
-        self.url = url
-        self.extra_env = env or {}      # over the defaults below (LOG_LEVEL, pool size, ...)
-        self.log_dir = log_dir or ROOT / "test-output"
-        Path(self.log_dir).mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.tokens: dict[int, str] = {}
-        self.users = users
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": self.url, "HOST": "127.0.0.1", "PORT": str(self.port),
-               "RATE_LIMIT_PER_MINUTE": "0",      # the workload is one token at full speed
-               "LOG_LEVEL": "WARNING", "DB_POOL_MAX": "10", "ADVISORY_LOCK_TIMEOUT": "2", **self.extra_env}
-        for user in self.users:
-            out = subprocess.run([sys.executable, "-m", "app", "token", "create", "--user-id", str(user),
-                                  "--role", "client"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
-            self.tokens[user] = out.stdout.strip().splitlines()[-1]
-        # The service's log goes to a file (a pipe nobody reads would fill and stall it).
-        self.log_path = Path(self.log_dir) / "service.log"
-        self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], env=env, cwd=ROOT,
-                                     stdout=self.log_file, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the service did not become healthy")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        if self.proc:
-            self.log_file.close()
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+from harness.service import ServiceProcess
 
 
 class HttpWorkload:
-    def __init__(self, service: Service, work, record, rng: random.Random, deadline: float):
+    def __init__(self, service: ServiceProcess, work, record, rng: random.Random, deadline: float):
         self.service = service
-        self.work = work          # the SQL workload: shares slots, barbers and acknowledged ids
+        self.work = work  # the SQL workload: shares slots, barbers and acknowledged ids
         self.record = record
         self.rng = rng
         self.deadline = deadline
@@ -94,8 +28,17 @@ class HttpWorkload:
     def note(self, code: str) -> None:
         self.record.errors[code] = self.record.errors.get(code, 0) + 1
 
-    async def send(self, client: httpx.AsyncClient, method: str, path: str, user: int, *, json=None,
-                   headers=None, attempts: int = 6) -> httpx.Response | None:
+    async def send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        user: int,
+        *,
+        json=None,
+        headers=None,
+        attempts: int = 6,
+    ) -> httpx.Response | None:
         """A careful client: retries 503 and lost connections, with the same headers (key)."""
         headers = {"Authorization": f"Bearer {self.service.tokens[user]}", **(headers or {})}
         for attempt in range(attempts):
@@ -103,7 +46,7 @@ class HttpWorkload:
                 response = await client.request(method, path, json=json, headers=headers, timeout=10)
             except httpx.HTTPError:
                 self.note("http_connection_lost")
-                await asyncio.sleep(0.05 * 2 ** attempt)
+                await asyncio.sleep(0.05 * 2**attempt)
                 continue
             if response.status_code == 503 and attempt < attempts - 1:
                 self.note("http_503")
@@ -114,7 +57,7 @@ class HttpWorkload:
 
     def record_problem(self, response: httpx.Response) -> None:
         if response.status_code >= 500 and response.status_code != 503:
-            self.note(f"http_{response.status_code}")          # never documented
+            self.note(f"http_{response.status_code}")  # never documented
         elif response.headers.get("content-type", "").startswith("application/problem+json"):
             self.note(str(response.json().get("code")))
         else:
@@ -136,11 +79,14 @@ class HttpWorkload:
         user = self.rng.choice(list(self.service.tokens))
         start = self.work.slot()
         barber = self.rng.randrange(1, 5)
-        body = {"barber_id": barber, "service": self.rng.choice(["Haircut", "Beard Trim"]),
-                "booking_date": start.date().isoformat(), "booking_time": start.strftime("%H:%M")}
+        body = {
+            "barber_id": barber,
+            "service": self.rng.choice(["Haircut", "Beard Trim"]),
+            "booking_date": start.date().isoformat(),
+            "booking_time": start.strftime("%H:%M"),
+        }
         key = str(uuid.uuid4())
-        response = await self.send(client, "POST", "/appointments", user, json=body,
-                                   headers={"Idempotency-Key": key})
+        response = await self.send(client, "POST", "/appointments", user, json=body, headers={"Idempotency-Key": key})
         if response is None:
             self.record.unknown_outcomes += 1
             return
@@ -148,8 +94,13 @@ class HttpWorkload:
             appt = response.json()
             self.record.key_results.setdefault(f"user:{user}:{key}", set()).add(appt["id"])
             if appt["id"] not in self.record.acked_books:
-                self.record.acked_books[appt["id"]] = {"id": appt["id"], "barber_id": appt["barber_id"],
-                                                       "user_id": user, "version": appt["version"], "http": True}
+                self.record.acked_books[appt["id"]] = {
+                    "id": appt["id"],
+                    "barber_id": appt["barber_id"],
+                    "user_id": user,
+                    "version": appt["version"],
+                    "http": True,
+                }
                 self.work.open_ids.append(appt["id"])
         else:
             self.record_problem(response)
@@ -169,9 +120,14 @@ class HttpWorkload:
                 self.record_problem(current)
             return
         start = self.work.slot()
-        response = await self.send(client, "PATCH", path, appt["user_id"],
-                                   json={"booking_date": start.date().isoformat(), "booking_time": start.strftime("%H:%M")},
-                                   headers={"If-Match": current.headers["ETag"]})
+        response = await self.send(
+            client,
+            "PATCH",
+            path,
+            appt["user_id"],
+            json={"booking_date": start.date().isoformat(), "booking_time": start.strftime("%H:%M")},
+            headers={"If-Match": current.headers["ETag"]},
+        )
         self.take_change(response)
 
     async def cancel(self, client) -> None:

@@ -1,5 +1,6 @@
 -- booking.book_appointment(barber, user, service, start, buffers, notes, idempotency key)
---   -> one row: the appointment's columns plus `replayed`
+--   -> one row of booking.appointment_records: the appointment's columns, its local date
+--      and time, end_time, and `replayed`
 --
 -- p_barber_id NULL books "any barber": booking.choose_barber() picks, by a documented fair
 -- rule and under the locks of the candidates it ranks, a barber who offers the service
@@ -11,7 +12,7 @@
 --      its result; a later call of the same user with the same key and the same request
 --      returns that first result with replayed = true and creates nothing, whatever the
 --      session's DateStyle or TimeZone (the result is stored as JSON whose instants carry
---      their offset, and the blocked interval is derived again, never parsed), and even
+--      their offset, and no range text), and even
 --      after the appointment was changed or cancelled (a replay repeats the first answer,
 --      as the IETF Idempotency-Key draft and Stripe do). Concurrent calls with one key
 --      create one row: the second waits for the first on the key's advisory lock, bounded
@@ -51,32 +52,17 @@ CREATE OR REPLACE FUNCTION booking.book_appointment(
     p_buffer_after    int  DEFAULT 0,
     p_notes           text DEFAULT NULL,
     p_idempotency_key text DEFAULT NULL)
-RETURNS TABLE (
-    id                 bigint,
-    barber_id          bigint,
-    user_id            bigint,
-    service_name       text,
-    start_time         timestamptz,
-    duration_minutes   int,
-    buffer_time_before int,
-    buffer_time_after  int,
-    status             text,
-    notes              text,
-    version            int,
-    created_at         timestamptz,
-    updated_at         timestamptz,
-    blocked_during     tstzrange,
-    replayed           boolean)
+RETURNS SETOF booking.appointment_records
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
 DECLARE
     v_request   jsonb;
     v_key       booking.idempotency_keys;
     v_duration  int;
     v_timezone  text;
     v_row       booking.appointments;
+    v_out       booking.appointment_records;
     v_barber_id bigint := p_barber_id;
     v_constraint text;
 BEGIN
@@ -130,14 +116,10 @@ BEGIN
                     format('Key %s was first used with a different request.', booking.shown(p_idempotency_key)),
                     'Use a new idempotency key for a new request.');
             END IF;
-            RETURN QUERY
-                SELECT r.id, r.barber_id, r.user_id, r.service_name, r.start_time, r.duration_minutes,
-                       r.buffer_time_before, r.buffer_time_after, r.status, r.notes, r.version,
-                       r.created_at, r.updated_at,
-                       booking.blocked_interval(r.start_time, r.duration_minutes, r.buffer_time_before,
-                                                r.buffer_time_after),
-                       true
-                  FROM jsonb_populate_record(NULL::booking.appointments, v_key.result) AS r;
+            -- The first answer, as stored (JSON whose instants carry their offset).
+            v_out := jsonb_populate_record(NULL::booking.appointment_records, v_key.result);
+            v_out.replayed := true;
+            RETURN NEXT v_out;
             RETURN;
         END IF;
     END IF;
@@ -198,12 +180,12 @@ BEGIN
         END;
     END IF;
 
+    SELECT * INTO v_out FROM booking.appointment_records r WHERE r.id = v_row.id;
     IF p_idempotency_key IS NOT NULL THEN
         UPDATE booking.idempotency_keys k
-           SET appointment_id = v_row.id, result = to_jsonb(v_row) - 'blocked_during'
+           SET appointment_id = v_row.id, result = to_jsonb(v_out) - 'replayed'
          WHERE k.user_id = p_user_id AND k.idempotency_key = p_idempotency_key;
     END IF;
-
-    RETURN QUERY SELECT (v_row).*, false;
+    RETURN NEXT v_out;
 END
 $$;

@@ -1,5 +1,5 @@
 -- booking.cancel_appointment(appointment, acting user, expected version)
---   -> one row: the appointment's columns, status 'cancelled'
+--   -> one row of booking.appointment_records, status 'cancelled'
 -- Cancels through update_appointment(), so the same row lock, actor rule, version check
 -- and status rules apply; the slot is free again as soon as this commits. Cancelling an
 -- appointment that is already cancelled returns it unchanged (a retried cancel is harmless).
@@ -9,7 +9,7 @@ CREATE OR REPLACE FUNCTION booking.cancel_appointment(
     p_appointment_id   bigint,
     p_user_id          bigint,
     p_expected_version int DEFAULT NULL)
-RETURNS SETOF booking.appointments
+RETURNS SETOF booking.appointment_records
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$

@@ -1,13 +1,14 @@
--- booking.get_appointment(appointment, acting user) -> the appointment, or no row when it
+-- booking.get_appointment(appointment, acting user) -> the appointment (a row of
+-- booking.appointment_records), or no row when it
 -- does not exist or p_user_id may not see it (booking.actor_role).
 -- Locks: none. Raises: nothing.
 CREATE OR REPLACE FUNCTION booking.get_appointment(p_appointment_id bigint, p_user_id bigint)
-RETURNS SETOF booking.appointments
+RETURNS SETOF booking.appointment_records
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT a.*
-    FROM booking.appointments a
+    FROM booking.appointment_records a
     WHERE a.id = p_appointment_id
       AND booking.actor_role(p_user_id, a.user_id, a.barber_id) IS NOT NULL
 $$;

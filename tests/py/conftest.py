@@ -1,20 +1,27 @@
-"""Shared fixtures: a real PostgreSQL (DATABASE_URL, migrated by scripts/run-tests.sh),
-real connections, and small factories for reference data.
+"""Fixtures of every test tier: a real PostgreSQL (DATABASE_URL, migrated by
+scripts/run-tests.sh), real connections, factories for reference data, and the real app.
 
 Tests run on one database; every test that writes starts from empty booking tables
-(`clean_db`) and creates the barbers and services it needs.
+(`clean_db`) and creates the barbers and services it needs. The tiers (unit, db, http,
+e2e) each have a conftest.py of their own saying what they need; `make test-quick` runs
+all but e2e.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, time
 
 import asyncpg
+import httpx
 import pytest
 
-TABLES = ("appointments", "appointment_events", "idempotency_keys", "working_hours", "time_off", "staff",
-          "api_tokens", "barbers", "services")
+from app.config import Settings
+from app.tokens import hash_token, new_token
+from app.tuning import configure_booking_service
+from app.web import create_app
+from harness.service import running
+from tests.py.support import TABLES, Shop, workday
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +41,7 @@ async def pool(database_url):
 
 @pytest.fixture
 async def clean_db(pool):
-    await pool.execute(
-        "TRUNCATE " + ", ".join(f"booking.{t}" for t in TABLES) + " RESTART IDENTITY CASCADE"
-    )
+    await pool.execute("TRUNCATE " + ", ".join(f"booking.{t}" for t in TABLES) + " RESTART IDENTITY CASCADE")
     yield pool
 
 
@@ -49,7 +54,10 @@ def make_barber(clean_db):
         for weekday, opens, closes in hours or []:
             await clean_db.execute(
                 "INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at) VALUES ($1, $2, $3, $4)",
-                barber_id, weekday, opens, closes,
+                barber_id,
+                weekday,
+                opens,
+                closes,
             )
         return barber_id
 
@@ -61,18 +69,69 @@ def make_service(clean_db):
     async def make(name: str = "Haircut", duration_minutes: int = 30, price_cents: int = 2500) -> str:
         await clean_db.execute(
             "INSERT INTO booking.services (name, duration_minutes, price_cents) VALUES ($1, $2, $3)",
-            name, duration_minutes, price_cents,
+            name,
+            duration_minutes,
+            price_cents,
         )
         return name
 
     return make
 
 
-def future_day(days_ahead: int = 30) -> date:
-    """A date safely in the future, so 'start in the past' never trips a test."""
-    return (datetime.now(timezone.utc) + timedelta(days=days_ahead)).date()
+@pytest.fixture
+def make_token(clean_db):
+    """Bearer headers, made the way `python -m app token create` makes them."""
+
+    async def make(user_id: int, role: str, barber_id: int | None = None) -> dict:
+        token = new_token()
+        await clean_db.execute(
+            "SELECT booking.create_api_token($1, $2, $3, $4, NULL)", hash_token(token), user_id, role, barber_id
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
 
 
-def at(day: date, hh: int, mm: int = 0) -> datetime:
-    """An instant on `day` at hh:mm UTC."""
-    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=timezone.utc)
+@pytest.fixture
+async def shop(make_barber, make_service, make_token) -> Shop:
+    barber = await make_barber("Ana", "Europe/London", [(d, time(9), time(18)) for d in range(1, 7)])
+    other = await make_barber("Ben", "UTC")
+    await make_service("Haircut", 30)
+    await make_service("Beard Trim", 15)
+    return Shop(
+        barber,
+        other,
+        await make_token(101, "client"),
+        await make_token(102, "client"),
+        await make_token(201, "barber", barber),
+        await make_token(202, "barber", other),
+        await make_token(301, "admin"),
+    )
+
+
+@pytest.fixture
+def day() -> date:
+    return workday()
+
+
+@pytest.fixture(autouse=True)
+def default_service_config():
+    """Tests that start apps with other tuning leave the process-wide default behind."""
+    yield
+    configure_booking_service()
+
+
+@pytest.fixture(scope="session")
+async def http_app(database_url):
+    """The real app (its own lifespan: pools as booking_app, the LISTEN connection) over the
+    test database."""
+    app = create_app(Settings.from_env(database_url=database_url, purge_interval=0))
+    async with running(app):
+        yield app
+
+
+@pytest.fixture
+async def client(http_app):
+    """httpx through ASGITransport, in the test's event loop."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(http_app), base_url="http://booking.test") as c:
+        yield c

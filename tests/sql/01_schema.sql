@@ -1,7 +1,7 @@
 -- The schema of the contract (contract.md section 2): tables, columns, types, defaults,
 -- checks, the exclusion constraint, the indexes, the triggers and the function signatures.
 BEGIN;
-SELECT plan(70);
+SELECT plan(72);
 
 SELECT has_schema('booking');
 
@@ -172,25 +172,34 @@ SELECT is((SELECT count(*)::int FROM pg_proc
               AND proname IN ('book_appointment', 'update_appointment', 'cancel_appointment')),
           3, 'each booking function has exactly one overload, so named calls are never ambiguous');
 
--- What the functions return: the appointment's columns (book_appointment: plus replayed).
-SELECT is((SELECT (proargnames[array_length(proargnames, 1)], proretset)::text FROM pg_proc
-            WHERE oid = 'booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text)'::regprocedure),
-          '(replayed,t)', 'book_appointment returns a set whose last column is replayed');
+-- What the functions return: rows of booking.appointment_records, the one shape of an
+-- answer: the contract's columns of the appointment (all of booking.appointments but the
+-- internal blocked_during), in the table's order, then what a caller shows, then replayed.
+SELECT function_returns('booking', f, args, 'setof booking.appointment_records',
+                        format('%s returns rows of booking.appointment_records', f))
+FROM (VALUES
+    ('book_appointment', ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text']),
+    ('update_appointment', ARRAY['bigint', 'bigint', 'jsonb', 'integer']),
+    ('cancel_appointment', ARRAY['bigint', 'bigint', 'integer']),
+    ('get_appointment', ARRAY['bigint', 'bigint'])
+) AS v(f, args);
 SELECT results_eq(
-    $$SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)
+    $$SELECT a.attname::text COLLATE "C", format_type(a.atttypid, a.atttypmod)
         FROM pg_attribute a
        WHERE a.attrelid = 'booking.appointments'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+         AND a.attname <> 'blocked_during'
        ORDER BY a.attnum$$,
-    $$SELECT n::text, format_type(t, NULL)
-        FROM pg_proc p, unnest(p.proargnames, p.proallargtypes, p.proargmodes) WITH ORDINALITY AS a(n, t, m, i)
-       WHERE p.oid = 'booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text)'::regprocedure
-         AND m = 't' AND n <> 'replayed'
-       ORDER BY i$$,
-    'book_appointment''s columns are exactly booking.appointments''s, in order and type');
-SELECT function_returns('booking', 'update_appointment', ARRAY['bigint', 'bigint', 'jsonb', 'integer'],
-                        'setof booking.appointments', 'update_appointment returns rows of booking.appointments');
-SELECT function_returns('booking', 'cancel_appointment', ARRAY['bigint', 'bigint', 'integer'],
-                        'setof booking.appointments', 'cancel_appointment returns rows of booking.appointments');
+    $$SELECT a.attname::text COLLATE "C", format_type(a.atttypid, a.atttypmod)
+        FROM pg_attribute a
+       WHERE a.attrelid = 'booking.appointment_records'::regclass AND a.attnum > 0
+         AND a.attnum <= (SELECT count(*) FROM pg_attribute b WHERE b.attrelid = 'booking.appointments'::regclass
+                           AND b.attnum > 0 AND NOT b.attisdropped) - 1
+       ORDER BY a.attnum$$,
+    'an answer starts with the appointment''s columns, in order and type');
+SELECT is((SELECT array_agg(a.attname::text ORDER BY a.attnum DESC) FROM pg_attribute a
+            WHERE a.attrelid = 'booking.appointment_records'::regclass AND a.attnum > 0)[1:5],
+          ARRAY['replayed', 'timezone', 'booking_time', 'booking_date', 'end_time'],
+          'then end_time, the local booking_date and booking_time, the timezone, and replayed last');
 
 -- The other functions the service calls.
 SELECT has_function('booking', f, args, format('booking.%s(%s) exists', f, array_to_string(args, ', ')))

@@ -89,7 +89,7 @@ SELECT set_eq(
     CASE r WHEN 'booking_app' THEN ARRAY['authenticate_token'] ELSE ARRAY[]::text[] END
         || ARRAY['book_appointment', 'update_appointment', 'cancel_appointment', 'get_appointment', 'local_start',
                  'purge_expired_idempotency_keys', 'purge_expired_appointment_events', 'free_slots', 'events_since',
-                 'latest_event_id', 'blocked_interval'],
+                 'latest_event_id', 'blocked_interval', 'with_settings', 'parse_local_date', 'parse_local_time'],
     r || ' may execute these functions of schema booking and no other')
 FROM unnest(ARRAY['booking_app', 'booking_client']) AS r;
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p

@@ -13,16 +13,20 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.http import create_app
-from apprunner import running, serving
-from httpfixtures import *  # noqa: F403
+from app.web import create_app
+from harness.service import running, serving
 
 PROBLEM = "application/problem+json"
 
 
 def body(shop, day, hhmm="10:00", **extra):
-    return {"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(),
-            "booking_time": hhmm, **extra}
+    return {
+        "barber_id": shop.barber,
+        "service": "Haircut",
+        "booking_date": day.isoformat(),
+        "booking_time": hhmm,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -35,8 +39,10 @@ async def open_client(database_url):
 
 # --- the token's role is what a request may do -------------------------------------------
 
-async def test_a_client_token_stays_a_client_when_its_user_becomes_admin(open_client, shop, day, make_token,
-                                                                         clean_db, database_url):
+
+async def test_a_client_token_stays_a_client_when_its_user_becomes_admin(
+    open_client, shop, day, make_token, clean_db, database_url
+):
     """The review's reproduction: user 1700's client token read another user's appointment
     with its notes once an admin token was issued for 1700, and kept doing so after the
     admin token was revoked; it also confirmed another user's appointment."""
@@ -49,18 +55,21 @@ async def test_a_client_token_stays_a_client_when_its_user_becomes_admin(open_cl
     # The client token is still a client's, whatever else its user is.
     r = await c.get(f"/appointments/{other['id']}", headers=client_token)
     assert r.status_code == 404 and "private" not in r.text
-    for method, path, payload in (("PATCH", f"/appointments/{other['id']}", {"status": "confirmed"}),
-                                  ("PATCH", f"/appointments/{other['id']}", {"notes": "mine now"}),
-                                  ("POST", f"/appointments/{other['id']}/cancel", None)):
+    for method, path, payload in (
+        ("PATCH", f"/appointments/{other['id']}", {"status": "confirmed"}),
+        ("PATCH", f"/appointments/{other['id']}", {"notes": "mine now"}),
+        ("POST", f"/appointments/{other['id']}/cancel", None),
+    ):
         r = await c.request(method, path, json=payload, headers=client_token)
         assert r.status_code == 404, (method, path, r.text)
     mine = (await c.post("/appointments", json=body(shop, day, "12:00"), headers=client_token)).json()
     r = await c.patch(f"/appointments/{mine['id']}", json={"status": "confirmed"}, headers=client_token)
-    assert r.status_code == 403 and r.json()["code"] == "BK012"       # a client may not confirm
+    assert r.status_code == 403 and r.json()["code"] == "BK012"  # a client may not confirm
     # Revoking the admin token changes nothing for the client token; the admin token is gone.
-    await clean_db.execute("SELECT booking.revoke_api_token($1)",
-                           __import__("app.tokens", fromlist=["hash_token"]).hash_token(
-                               admin_token["Authorization"].split()[1]))
+    await clean_db.execute(
+        "SELECT booking.revoke_api_token($1)",
+        __import__("app.tokens", fromlist=["hash_token"]).hash_token(admin_token["Authorization"].split()[1]),
+    )
     assert (await c.get(f"/appointments/{other['id']}", headers=admin_token)).status_code == 401
     assert (await c.get(f"/appointments/{other['id']}", headers=client_token)).status_code == 404
     assert await clean_db.fetchval("SELECT status FROM booking.appointments WHERE id = $1", other["id"]) == "scheduled"
@@ -78,22 +87,26 @@ async def test_removing_a_staff_role_ends_its_tokens_at_the_next_request(open_cl
 
 
 @pytest.mark.parametrize("role", ["client", "barber", "admin"])
-async def test_every_route_answers_a_token_by_its_role_before_and_after_revocation(open_client, shop, day, role,
-                                                                                   make_token, clean_db):
+async def test_every_route_answers_a_token_by_its_role_before_and_after_revocation(
+    open_client, shop, day, role, make_token, clean_db
+):
     """One user (1800) holds all three roles; each token may do exactly what its role may."""
     c = open_client
     tokens = {"client": await make_token(1800, "client")}
     tokens[role] = tokens.get(role) or await make_token(1800, role, shop.barber if role == "barber" else None)
     headers = tokens[role]
     someone_elses = (await c.post("/appointments", json=body(shop, day), headers=shop.client2)).json()
-    sees_others = role in ("barber", "admin")           # the appointment is barber shop.barber's
-    routes = [("GET", f"/appointments/{someone_elses['id']}", None, 200 if sees_others else 404),
-              ("PATCH", f"/appointments/{someone_elses['id']}", {"notes": role}, 200 if sees_others else 404),
-              ("GET", f"/barbers/{shop.barber}/availability?date={day}&service=Haircut", None, 200),
-              ("GET", f"/availability?date={day}&service=Haircut", None, 200),
-              ("GET", "/barbers", None, 200), ("GET", "/services", None, 200),
-              ("POST", "/appointments", body(shop, day, "15:00"), 201),
-              ("POST", f"/appointments/{someone_elses['id']}/cancel", None, 200 if sees_others else 404)]
+    sees_others = role in ("barber", "admin")  # the appointment is barber shop.barber's
+    routes = [
+        ("GET", f"/appointments/{someone_elses['id']}", None, 200 if sees_others else 404),
+        ("PATCH", f"/appointments/{someone_elses['id']}", {"notes": role}, 200 if sees_others else 404),
+        ("GET", f"/barbers/{shop.barber}/availability?date={day}&service=Haircut", None, 200),
+        ("GET", f"/availability?date={day}&service=Haircut", None, 200),
+        ("GET", "/barbers", None, 200),
+        ("GET", "/services", None, 200),
+        ("POST", "/appointments", body(shop, day, "15:00"), 201),
+        ("POST", f"/appointments/{someone_elses['id']}/cancel", None, 200 if sees_others else 404),
+    ]
     for method, path, payload, status in routes:
         r = await c.request(method, path, json=payload, headers=headers)
         assert r.status_code == status, (role, method, path, r.text)
@@ -104,15 +117,20 @@ async def test_every_route_answers_a_token_by_its_role_before_and_after_revocati
 
 # --- bodies that are not JSON --------------------------------------------------------------
 
-@pytest.mark.parametrize("content_type, raw, status, code", [
-    ("application/x-www-form-urlencoded", b"barber_id=1", 415, "unsupported_media_type"),
-    ("text/plain", b"{}", 415, "unsupported_media_type"),
-    ("multipart/form-data; boundary=x", b"--x--", 415, "unsupported_media_type"),
-    (None, b"{}", 415, "unsupported_media_type"),
-    ("application/json; charset=utf-16", b"{}", 415, "unsupported_media_type"),
-    ("application/json", "{}".encode("utf-16"), 400, "invalid_json"),
-    ("application/json", b"\xef\xbb\xbf{}", 400, "invalid_json"),
-], ids=["form", "text", "multipart", "none", "charset-utf16", "utf16-body", "bom"])
+
+@pytest.mark.parametrize(
+    "content_type, raw, status, code",
+    [
+        ("application/x-www-form-urlencoded", b"barber_id=1", 415, "unsupported_media_type"),
+        ("text/plain", b"{}", 415, "unsupported_media_type"),
+        ("multipart/form-data; boundary=x", b"--x--", 415, "unsupported_media_type"),
+        (None, b"{}", 415, "unsupported_media_type"),
+        ("application/json; charset=utf-16", b"{}", 415, "unsupported_media_type"),
+        ("application/json", "{}".encode("utf-16"), 400, "invalid_json"),
+        ("application/json", b"\xef\xbb\xbf{}", 400, "invalid_json"),
+    ],
+    ids=["form", "text", "multipart", "none", "charset-utf16", "utf16-body", "bom"],
+)
 async def test_write_bodies_must_be_json_in_utf8(client, shop, day, clean_db, content_type, raw, status, code):
     headers = {**shop.client, **({"Content-Type": content_type} if content_type else {})}
     for method, path in (("POST", "/appointments"), ("PATCH", "/appointments/1")):
@@ -122,17 +140,21 @@ async def test_write_bodies_must_be_json_in_utf8(client, shop, day, clean_db, co
 
 
 async def test_json_types_and_duplicate_keys(client, shop, day, clean_db):
-    ok = await client.post("/appointments", json=body(shop, day),
-                           headers={**shop.client, "Content-Type": "application/vnd.booking+json"})
-    assert ok.status_code == 201, ok.text                      # any application/<x>+json
-    raw = ('{"barber_id": %d, "barber_id": %d, "service": "Haircut", "booking_date": "%s", "booking_time": "11:00"}'
-           % (shop.barber, shop.other_barber, day)).encode()
+    ok = await client.post(
+        "/appointments", json=body(shop, day), headers={**shop.client, "Content-Type": "application/vnd.booking+json"}
+    )
+    assert ok.status_code == 201, ok.text  # any application/<x>+json
+    raw = (
+        '{"barber_id": %d, "barber_id": %d, "service": "Haircut", "booking_date": "%s", "booking_time": "11:00"}'
+        % (shop.barber, shop.other_barber, day)
+    ).encode()
     r = await client.post("/appointments", content=raw, headers={**shop.client, "Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_json" and "twice" in r.json()["detail"]
     assert await clean_db.fetchval("SELECT count(*) FROM booking.appointments") == 1
 
 
 # --- conditional requests and HEAD --------------------------------------------------------
+
 
 async def test_if_match_is_compared_strongly_and_lists_match_any_member(open_client, shop, day):
     c = open_client
@@ -145,13 +167,13 @@ async def test_if_match_is_compared_strongly_and_lists_match_any_member(open_cli
     for stale in ('W/"1"', '"01"', '"2"', '"0"', '"99", "2"'):
         r = await patch(stale, "never")
         assert r.status_code == 412 and r.json()["code"] == "BK001", (stale, r.text)
-    r = await patch('"3", "1"', "list")                       # version 1 is in the list
+    r = await patch('"3", "1"', "list")  # version 1 is in the list
     assert r.status_code == 200 and r.headers["etag"] == '"2"'
     r = await patch('W/"9", "2"', "weak then strong")
     assert r.status_code == 200 and r.headers["etag"] == '"3"'
     r = await patch("*", "any")
     assert r.status_code == 200 and r.headers["etag"] == '"4"'
-    for malformed in ("3", '"3', 'W/3', '"3",,"4"', "x" * 2000):
+    for malformed in ("3", '"3', "W/3", '"3",,"4"', "x" * 2000):
         r = await patch(malformed, "bad")
         assert r.status_code == 400 and r.json()["code"] == "invalid_if_match", malformed
     r = await c.post(f"{path}/cancel", headers={**shop.client, "If-Match": 'W/"4"'})
@@ -162,9 +184,14 @@ async def test_if_match_is_compared_strongly_and_lists_match_any_member(open_cli
 
 async def test_head_answers_every_get_resource(client, shop, day):
     appt = (await client.post("/appointments", json=body(shop, day), headers=shop.client)).json()
-    for path, headers in ((f"/appointments/{appt['id']}", shop.client), ("/health", {}), ("/metrics", {}),
-                          ("/barbers", shop.client), (f"/barbers/{shop.barber}/availability?date={day}&service=Haircut",
-                                                      shop.client), ("/", {})):
+    for path, headers in (
+        (f"/appointments/{appt['id']}", shop.client),
+        ("/health", {}),
+        ("/metrics", {}),
+        ("/barbers", shop.client),
+        (f"/barbers/{shop.barber}/availability?date={day}&service=Haircut", shop.client),
+        ("/", {}),
+    ):
         get = await client.get(path, headers=headers)
         head = await client.head(path, headers=headers)
         assert head.status_code == get.status_code == 200, (path, head.status_code)
@@ -175,6 +202,7 @@ async def test_head_answers_every_get_resource(client, shop, day):
 
 # --- echoes and offers -------------------------------------------------------------------
 
+
 async def test_any_barber_availability_checks_the_service_like_the_barber_route(client, shop, day):
     long_name = "s" * 60_000
     for path in ("/availability", f"/barbers/{shop.barber}/availability"):
@@ -183,22 +211,33 @@ async def test_any_barber_availability_checks_the_service_like_the_barber_route(
 
 
 async def test_a_barber_is_booked_only_for_what_they_offer(client, shop, day, clean_db):
-    await clean_db.execute("INSERT INTO booking.barber_services (barber_id, service_id) "
-                           "SELECT $1, id FROM booking.services WHERE name = 'Beard Trim'", shop.barber)
+    await clean_db.execute(
+        "INSERT INTO booking.barber_services (barber_id, service_id) "
+        "SELECT $1, id FROM booking.services WHERE name = 'Beard Trim'",
+        shop.barber,
+    )
     r = await client.post("/appointments", json=body(shop, day), headers=shop.client)
     assert r.status_code == 422 and r.json()["code"] == "BK013"
-    r = await client.get(f"/barbers/{shop.barber}/availability", params={"date": day.isoformat(), "service": "Haircut"},
-                         headers=shop.client)
+    r = await client.get(
+        f"/barbers/{shop.barber}/availability",
+        params={"date": day.isoformat(), "service": "Haircut"},
+        headers=shop.client,
+    )
     assert r.status_code == 422 and r.json()["code"] == "BK013"
-    other = (await client.post("/appointments", json={**body(shop, day), "barber_id": shop.other_barber},
-                               headers=shop.client)).json()
+    other = (
+        await client.post(
+            "/appointments", json={**body(shop, day), "barber_id": shop.other_barber}, headers=shop.client
+        )
+    ).json()
     r = await client.patch(f"/appointments/{other['id']}", json={"barber_id": shop.barber}, headers=shop.client)
     assert r.status_code == 422 and r.json()["code"] == "BK013"
-    assert (await client.post("/appointments", json={**body(shop, day), "service": "Beard Trim"},
-                              headers=shop.client)).status_code == 201
+    assert (
+        await client.post("/appointments", json={**body(shop, day), "service": "Beard Trim"}, headers=shop.client)
+    ).status_code == 201
 
 
 # --- event streams: one read per barber ---------------------------------------------------
+
 
 async def test_one_booking_costs_one_read_however_many_streams_watch(database_url, shop, day, make_token):
     app = create_app(Settings.from_env(database_url=database_url, purge_interval=0, max_streams_per_token=50))
@@ -214,17 +253,19 @@ async def test_one_booking_costs_one_read_however_many_streams_watch(database_ur
                 assert (await anext(lines)).startswith(": connected")
             hub = app.state.events
             reads_before = hub.reads
-            made = await c.post("/appointments", json={**body(shop, day), "barber_id": shop.other_barber},
-                                headers=shop.client)
+            made = await c.post(
+                "/appointments", json={**body(shop, day), "barber_id": shop.other_barber}, headers=shop.client
+            )
             assert made.status_code == 201
 
             async def event_of(lines):
                 async for line in lines:
                     if line.startswith("data:"):
                         return line
+
             got = await asyncio.wait_for(asyncio.gather(*(event_of(lines) for _, lines in streams)), 10)
             assert all(str(made.json()["id"]) in line for line in got)
-            assert hub.reads - reads_before <= 2          # was: one query per stream (20)
+            assert hub.reads - reads_before <= 2  # was: one query per stream (20)
         finally:
             for cm, _ in streams:
                 await cm.__aexit__(None, None, None)

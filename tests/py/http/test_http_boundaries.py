@@ -20,16 +20,34 @@ import pytest
 
 from app.config import Settings
 from app.errors import CATALOGUE
-from app.http import create_app
-from apprunner import running
-from httpfixtures import *  # noqa: F403
+from app.web import create_app
+from harness.service import running
 
 DEADLINE = 2.0
-SLUGS = {"validation_error", "invalid_json", "not_found", "invalid_if_match", "payload_too_large",
-         "unauthorized", "method_not_allowed", "unsupported_media_type"}
+SLUGS = {
+    "validation_error",
+    "invalid_json",
+    "not_found",
+    "invalid_if_match",
+    "payload_too_large",
+    "unauthorized",
+    "method_not_allowed",
+    "unsupported_media_type",
+}
 
-DATES = ["0001-01-01", "9999-12-31", "9999-12-30", "infinity", "-infinity", "10000-01-01", "0000-01-01",
-         "2030-02-30", "2030-1-1", "", "2" * 1000]
+DATES = [
+    "0001-01-01",
+    "9999-12-31",
+    "9999-12-30",
+    "infinity",
+    "-infinity",
+    "10000-01-01",
+    "0000-01-01",
+    "2030-02-30",
+    "2030-1-1",
+    "",
+    "2" * 1000,
+]
 TIMES = ["00:00", "23:59", "24:00", "23:59:60", "25:00", "9:00", "10:00:00.5", "", "1" * 1000]
 NUMBERS = [0, -1, 1440, 1441, 2**31, 2**63 - 1, 2**63, 2**64, 10**30, 1e308, -(2**63) - 1, 1.5, "1", None, True]
 STRINGS = ["", " ", "x" * 200, "x" * 201, "x" * 10_000, "é" * 5_000]
@@ -61,7 +79,9 @@ async def judged(client: httpx.AsyncClient, method: str, url: str, **kw) -> http
     assert elapsed < DEADLINE, f"{what} took {elapsed:.2f} s"
     if r.status_code < 400:
         return r
-    assert r.status_code != 500 and (r.status_code < 500 or r.status_code == 503), f"{what} -> {r.status_code} {r.text[:300]}"
+    assert r.status_code != 500 and (r.status_code < 500 or r.status_code == 503), (
+        f"{what} -> {r.status_code} {r.text[:300]}"
+    )
     assert r.headers["content-type"].startswith("application/problem+json"), f"{what} -> {r.headers} {r.text[:200]}"
     problem = r.json()
     assert problem["code"] in CATALOGUE or problem["code"] in SLUGS, f"{what} -> code {problem['code']}: {problem}"
@@ -72,7 +92,12 @@ async def judged(client: httpx.AsyncClient, method: str, url: str, **kw) -> http
 
 
 def appointment_body(shop, day: date, **changes):
-    body = {"barber_id": shop.other_barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"}
+    body = {
+        "barber_id": shop.other_barber,
+        "service": "Haircut",
+        "booking_date": day.isoformat(),
+        "booking_time": "10:00",
+    }
     body.update(changes)
     return body
 
@@ -88,8 +113,13 @@ async def test_post_appointments_at_the_edges(corpus_client, shop, day):
         body[field] = value
         await judged(corpus_client, "POST", "/appointments", json=body, headers=shop.client)
     for key in KEYS:
-        await judged(corpus_client, "POST", "/appointments", json=appointment_body(shop, base + timedelta(days=30)),
-                     headers={**shop.client, "Idempotency-Key": key})
+        await judged(
+            corpus_client,
+            "POST",
+            "/appointments",
+            json=appointment_body(shop, base + timedelta(days=30)),
+            headers={**shop.client, "Idempotency-Key": key},
+        )
 
 
 async def test_change_an_appointment_at_the_edges(corpus_client, shop, day):
@@ -98,8 +128,17 @@ async def test_change_an_appointment_at_the_edges(corpus_client, shop, day):
     cases = [("booking_date", v) for v in DATES] + [("booking_time", v) for v in TIMES]
     cases += [(f, v) for f in ("barber_id", "buffer_time_before", "buffer_time_after") for v in NUMBERS]
     cases += [("notes", v) for v in STRINGS]
-    cases += [("start_time", v) for v in ("infinity", "9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z",
-                                          "294276-12-31T00:00:00Z", "2030-06-03T10:00:00+25:00", "")]
+    cases += [
+        ("start_time", v)
+        for v in (
+            "infinity",
+            "9999-12-31T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "294276-12-31T00:00:00Z",
+            "2030-06-03T10:00:00+25:00",
+            "",
+        )
+    ]
     for field, value in cases:
         await judged(corpus_client, "PATCH", path, json={field: value}, headers=shop.client)
     for tag in IF_MATCH:
@@ -109,28 +148,47 @@ async def test_change_an_appointment_at_the_edges(corpus_client, shop, day):
 
 async def test_ids_in_paths_at_the_edges(corpus_client, shop, day):
     for pid in PATH_IDS:
-        for method, url in (("GET", f"/appointments/{pid}"), ("PATCH", f"/appointments/{pid}"),
-                            ("POST", f"/appointments/{pid}/cancel"),
-                            ("GET", f"/barbers/{pid}/availability?date={day}&service=Haircut"),
-                            ("GET", f"/barbers/{pid}/events")):
+        for method, url in (
+            ("GET", f"/appointments/{pid}"),
+            ("PATCH", f"/appointments/{pid}"),
+            ("POST", f"/appointments/{pid}/cancel"),
+            ("GET", f"/barbers/{pid}/availability?date={day}&service=Haircut"),
+            ("GET", f"/barbers/{pid}/events"),
+        ):
             kw = {"json": {"notes": "x"}} if method == "PATCH" else {}
             r = await judged(corpus_client, method, url, headers=shop.client, **kw)
             assert r.status_code == 404, (url, r.status_code)
 
 
 async def test_availability_at_the_edges(corpus_client, shop, day):
-    for route in (f"/barbers/{shop.other_barber}/availability", f"/barbers/{shop.barber}/availability", "/availability"):
+    for route in (
+        f"/barbers/{shop.other_barber}/availability",
+        f"/barbers/{shop.barber}/availability",
+        "/availability",
+    ):
         for d in DATES:
             await judged(corpus_client, "GET", route, params={"date": d, "service": "Haircut"}, headers=shop.client)
         for s in STRINGS:
-            await judged(corpus_client, "GET", route, params={"date": day.isoformat(), "service": s}, headers=shop.client)
+            await judged(
+                corpus_client, "GET", route, params={"date": day.isoformat(), "service": s}, headers=shop.client
+            )
         for name in ("buffer_time_before", "buffer_time_after"):
             for v in QUERY_NUMBERS:
-                await judged(corpus_client, "GET", route, params={"date": day.isoformat(), "service": "Haircut", name: v},
-                             headers=shop.client)
+                await judged(
+                    corpus_client,
+                    "GET",
+                    route,
+                    params={"date": day.isoformat(), "service": "Haircut", name: v},
+                    headers=shop.client,
+                )
     for v in [*PATH_IDS, "any", ""]:
-        await judged(corpus_client, "GET", "/availability",
-                     params={"date": day.isoformat(), "service": "Haircut", "barber_id": v}, headers=shop.client)
+        await judged(
+            corpus_client,
+            "GET",
+            "/availability",
+            params={"date": day.isoformat(), "service": "Haircut", "barber_id": v},
+            headers=shop.client,
+        )
 
 
 async def test_the_edges_of_the_calendar_answer_at_once(corpus_client, shop):
@@ -144,6 +202,7 @@ async def test_the_edges_of_the_calendar_answer_at_once(corpus_client, shop):
 
 async def test_event_stream_ids_at_the_edges(corpus_client, shop):
     for last in ("-1", "9223372036854775808", "99999999999999999999", "1e3", "x" * 2000):
-        r = await judged(corpus_client, "GET", f"/barbers/{shop.barber}/events",
-                         headers={**shop.client, "Last-Event-ID": last})
+        r = await judged(
+            corpus_client, "GET", f"/barbers/{shop.barber}/events", headers={**shop.client, "Last-Event-ID": last}
+        )
         assert r.status_code == 422, (last, r.status_code)

@@ -6,20 +6,18 @@ the app runs under uvicorn on 127.0.0.1 (a free port) in the test's event loop.
 
 from __future__ import annotations
 
-from httpfixtures import *  # noqa: F403  (the fixtures: see httpfixtures.py)
-
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from app.config import Settings
-from app.http import create_app
-from apprunner import serving
+from app.web import create_app
+from harness.service import serving
 
-WAIT = 10.0   # a bound against hanging, not a speed requirement
+WAIT = 10.0  # a bound against hanging, not a speed requirement
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +48,9 @@ class EventReader:
                     self.connected.set()
                 elif line == "":
                     if "data" in current:
-                        self.events.append({"id": int(current["id"]), "event": current["event"],
-                                            "data": json.loads(current["data"])})
+                        self.events.append(
+                            {"id": int(current["id"]), "event": current["event"], "data": json.loads(current["data"])}
+                        )
                         self.changed.set()
                     current = {}
                 elif not line.startswith(":"):
@@ -63,6 +62,7 @@ class EventReader:
             while not any(predicate(e) for e in self.events):
                 self.changed.clear()
                 await self.changed.wait()
+
         await asyncio.wait_for(loop(), timeout)
         return next(e for e in self.events if predicate(e))
 
@@ -81,7 +81,7 @@ async def http(server):
 
 
 def booking(barber, hhmm="10:00", days=40):
-    day = (datetime.now(timezone.utc) + timedelta(days=days)).date()
+    day = (datetime.now(UTC) + timedelta(days=days)).date()
     return {"barber_id": barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": hhmm}
 
 
@@ -133,7 +133,9 @@ async def test_direct_sql_insert_is_streamed(http, shop, clean_db):
     try:
         appt_id = await clean_db.fetchval(
             "INSERT INTO booking.appointments (barber_id, user_id, service_name, start_time, duration_minutes)"
-            " VALUES ($1, 7, 'Haircut', now() + interval '50 days', 30) RETURNING id", shop.other_barber)
+            " VALUES ($1, 7, 'Haircut', now() + interval '50 days', 30) RETURNING id",
+            shop.other_barber,
+        )
         event = await reader.wait_for(lambda e: e["data"]["appointment_id"] == appt_id)
         assert event["event"] == "booked"
     finally:
@@ -204,14 +206,21 @@ async def test_a_forged_notification_is_not_streamed(http, shop, clean_db):
     events_since() reads back, so a forged event never reaches a subscriber."""
     reader = await open_stream(http, shop)
     try:
-        forged = {"id": 9_000_000_000, "barber_id": shop.other_barber, "appointment_id": 1, "kind": "cancelled",
-                  "payload": {"appointment_id": 1, "start_time": "2030-01-01T10:00:00Z"},
-                  "created_at": "2030-01-01T10:00:00+00:00"}
+        forged = {
+            "id": 9_000_000_000,
+            "barber_id": shop.other_barber,
+            "appointment_id": 1,
+            "kind": "cancelled",
+            "payload": {"appointment_id": 1, "start_time": "2030-01-01T10:00:00Z"},
+            "created_at": "2030-01-01T10:00:00+00:00",
+        }
         await clean_db.execute("SELECT pg_notify('booking_events', $1)", json.dumps(forged))
         # A real booking afterwards is streamed; the forged event before it never was.
         appt_id = await clean_db.fetchval(
             "INSERT INTO booking.appointments (barber_id, user_id, service_name, start_time, duration_minutes)"
-            " VALUES ($1, 7, 'Haircut', now() + interval '51 days', 30) RETURNING id", shop.other_barber)
+            " VALUES ($1, 7, 'Haircut', now() + interval '51 days', 30) RETURNING id",
+            shop.other_barber,
+        )
         await reader.wait_for(lambda e: e["data"]["appointment_id"] == appt_id)
         assert all(e["id"] != forged["id"] for e in reader.events)
         assert [e["data"]["appointment_id"] for e in reader.events] == [appt_id]

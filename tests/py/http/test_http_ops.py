@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from httpfixtures import *  # noqa: F403  (the fixtures: see httpfixtures.py)
-
 import asyncio
-import time as _time
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime, timedelta, timezone
+import time as _time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import asyncpg
+import httpx
 import pytest
 
 from app.config import Settings
-from app.http import create_app
 from app.metrics import METRIC_NAMES
-from apprunner import running
+from app.web import create_app
+from harness.service import running
 
 ROOT = Path(__file__).resolve().parents[3]
 PROBLEM = "application/problem+json"
@@ -28,8 +26,12 @@ PROBLEM = "application/problem+json"
 
 def utc(day, hhmm, tz="Europe/London"):
     h, m = map(int, hhmm.split(":"))
-    return datetime(day.year, day.month, day.day, h, m, tzinfo=ZoneInfo(tz)).astimezone(
-        timezone.utc).isoformat().replace("+00:00", "Z")
+    return (
+        datetime(day.year, day.month, day.day, h, m, tzinfo=ZoneInfo(tz))
+        .astimezone(UTC)
+        .isoformat()
+        .replace("+00:00", "Z")
+    )
 
 
 def client_for(app):
@@ -43,6 +45,7 @@ async def test_health_ok_and_open(client):
 
 async def test_the_app_runs_as_booking_app(http_app):
     from app.queries import QUERIES
+
     assert await http_app.state.pool.fetchval(QUERIES["current_role"]) == "booking_app"
 
 
@@ -50,10 +53,16 @@ async def test_openapi_schema_is_open(client):
     r = await client.get("/schema/openapi.json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    for p in ("/appointments", "/appointments/{appointment_id}", "/appointments/{appointment_id}/cancel",
-              "/barbers/{barber_id}/availability", "/barbers/{barber_id}/events", "/health", "/metrics"):
+    for p in (
+        "/appointments",
+        "/appointments/{appointment_id}",
+        "/appointments/{appointment_id}/cancel",
+        "/barbers/{barber_id}/availability",
+        "/barbers/{barber_id}/events",
+        "/health",
+        "/metrics",
+    ):
         assert p in paths, sorted(paths)
-
 
 
 async def test_answers_match_the_openapi_schema(client, shop, day):
@@ -66,12 +75,19 @@ async def test_answers_match_the_openapi_schema(client, shop, day):
     def check(path: str, method: str, response: httpx.Response) -> None:
         content = doc["paths"][path][method]["responses"][str(response.status_code)]["content"]
         schema = {**content["application/json"]["schema"], "components": doc.get("components", {})}
-        errors = [str(e) for e in jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
-                  .iter_errors(response.json())]
+        errors = [
+            str(e)
+            for e in jsonschema_rs.Draft202012Validator(schema, validate_formats=True).iter_errors(response.json())
+        ]
         assert errors == [], (path, method, response.json(), errors)
 
-    body = {"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00",
-            "notes": "Short"}
+    body = {
+        "barber_id": shop.barber,
+        "service": "Haircut",
+        "booking_date": day.isoformat(),
+        "booking_time": "10:00",
+        "notes": "Short",
+    }
     created = await client.post("/appointments", json=body, headers=shop.client)
     assert created.status_code == 201, created.text
     check("/appointments", "post", created)
@@ -82,16 +98,26 @@ async def test_answers_match_the_openapi_schema(client, shop, day):
     check("/appointments/{appointment_id}", "patch", changed)
     cancelled = await client.post(path + "/cancel", headers=shop.client)
     check("/appointments/{appointment_id}/cancel", "post", cancelled)
-    slots = await client.get(f"/barbers/{shop.barber}/availability",
-                             params={"date": day.isoformat(), "service": "Haircut"}, headers=shop.client)
+    slots = await client.get(
+        f"/barbers/{shop.barber}/availability",
+        params={"date": day.isoformat(), "service": "Haircut"},
+        headers=shop.client,
+    )
     assert slots.json()["slots"], slots.text
     check("/barbers/{barber_id}/availability", "get", slots)
-    check("/availability", "get", await client.get("/availability", headers=shop.client,
-                                                   params={"date": day.isoformat(), "service": "Haircut",
-                                                           "barber_id": str(shop.barber)}))
+    check(
+        "/availability",
+        "get",
+        await client.get(
+            "/availability",
+            headers=shop.client,
+            params={"date": day.isoformat(), "service": "Haircut", "barber_id": str(shop.barber)},
+        ),
+    )
+
 
 async def test_metrics_names_and_counts(client, shop):
-    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
     b = {"barber_id": shop.other_barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"}
     assert (await client.post("/appointments", json=b, headers=shop.client)).status_code == 201
     assert (await client.post("/appointments", json=b, headers=shop.client2)).status_code == 409
@@ -115,33 +141,55 @@ async def test_demo_data_is_idempotent_and_its_tokens_work(client, clean_db, dat
     await asyncio.to_thread(demo.main, database_url)
     counts = await clean_db.fetchrow(
         "SELECT (SELECT count(*) FROM booking.barbers) AS b, (SELECT count(*) FROM booking.services) AS s,"
-        " (SELECT count(*) FROM booking.working_hours) AS h")
+        " (SELECT count(*) FROM booking.working_hours) AS h"
+    )
     assert tuple(counts) == (3, 4, 18)
     assert set(await clean_db.fetchval("SELECT array_agg(timezone) FROM booking.barbers")) == {
-        "Europe/London", "America/New_York", "UTC"}
+        "Europe/London",
+        "America/New_York",
+        "UTC",
+    }
     lines = capsys.readouterr().out.splitlines()[-6:]
-    assert [l.split()[0] for l in lines[0::2]] == ["client", "barber", "admin"]
+    assert [line.split()[0] for line in lines[0::2]] == ["client", "barber", "admin"]
     for token in lines[1::2]:
         r = await client.get("/appointments/1", headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 404, r.text          # authenticated; nothing booked yet
+        assert r.status_code == 404, r.text  # authenticated; nothing booked yet
 
 
 async def test_lock_timeout_is_503_with_retry_after(database_url, clean_db, shop):
-    app = create_app(Settings.from_env(database_url=database_url, purge_interval=0,
-                                       tuning={"advisory_lock_timeout": 0.2, "max_retry_attempts": 3,
-                                               "initial_retry_delay": 0.1, "max_retry_delay": 1.0,
-                                               "backoff_factor": 2.0, "idempotency_key_ttl_hours": 24}))
-    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    app = create_app(
+        Settings.from_env(
+            database_url=database_url,
+            purge_interval=0,
+            tuning={
+                "advisory_lock_timeout": 0.2,
+                "max_retry_attempts": 3,
+                "initial_retry_delay": 0.1,
+                "max_retry_delay": 1.0,
+                "backoff_factor": 2.0,
+                "idempotency_key_ttl_hours": 24,
+            },
+        )
+    )
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
     async with running(app), client_for(app) as c, clean_db.acquire() as holder:
         tx = holder.transaction()
         await tx.start()
         try:
             start = await holder.fetchval("SELECT booking.local_start($1, $2, '15:00')", shop.other_barber, day)
-            await holder.fetchrow("SELECT * FROM booking.book_appointment($1, 9, 'Haircut', $2)",
-                                  shop.other_barber, start)
-            r = await c.post("/appointments", json={"barber_id": shop.other_barber, "service": "Haircut",
-                                                    "booking_date": day.isoformat(), "booking_time": "10:00"},
-                             headers=shop.client)
+            await holder.fetchrow(
+                "SELECT * FROM booking.book_appointment($1, 9, 'Haircut', $2)", shop.other_barber, start
+            )
+            r = await c.post(
+                "/appointments",
+                json={
+                    "barber_id": shop.other_barber,
+                    "service": "Haircut",
+                    "booking_date": day.isoformat(),
+                    "booking_time": "10:00",
+                },
+                headers=shop.client,
+            )
         finally:
             await tx.rollback()
     assert r.status_code == 503, r.text
@@ -150,8 +198,13 @@ async def test_lock_timeout_is_503_with_retry_after(database_url, clean_db, shop
 
 
 async def test_health_503_when_nothing_listens(tmp_path):
-    app = create_app(Settings.from_env(database_url=f"postgresql://postgres@/booking?host={tmp_path}&port=5432",
-                                       purge_interval=0, health_timeout=1.0))
+    app = create_app(
+        Settings.from_env(
+            database_url=f"postgresql://postgres@/booking?host={tmp_path}&port=5432",
+            purge_interval=0,
+            health_timeout=1.0,
+        )
+    )
     async with running(app), client_for(app) as c:
         r = await c.get("/health")
         assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
@@ -189,7 +242,7 @@ async def test_health_503_after_the_database_stops(second_cluster):
 
 
 async def test_availability_lists_free_slots_and_excludes_booked(client, shop):
-    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
     while day.isoweekday() > 5:
         day += timedelta(days=1)
     url = f"/barbers/{shop.barber}/availability?date={day}&service=Haircut"
@@ -199,9 +252,11 @@ async def test_availability_lists_free_slots_and_excludes_booked(client, shop):
     starts = [s["start"] for s in slots]
     assert starts[0] == utc(day, "09:00") and starts[-1] == utc(day, "17:30")
     assert {"start": utc(day, "10:00"), "end": utc(day, "10:30")} in slots
-    booked = await client.post("/appointments", json={"barber_id": shop.barber, "service": "Haircut",
-                                                      "booking_date": day.isoformat(), "booking_time": "10:00"},
-                               headers=shop.client)
+    booked = await client.post(
+        "/appointments",
+        json={"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"},
+        headers=shop.client,
+    )
     assert booked.status_code == 201
     after = [s["start"] for s in (await client.get(url, headers=shop.client)).json()["slots"]]
     assert utc(day, "10:00") not in after and utc(day, "09:45") not in after and utc(day, "10:15") not in after
@@ -209,16 +264,19 @@ async def test_availability_lists_free_slots_and_excludes_booked(client, shop):
     assert len(after) == len(starts) - 3
 
 
-@pytest.mark.parametrize("query, status, code", [
-    ("date=2027-02-30&service=Haircut", 422, "validation_error"),
-    ("date=tomorrow&service=Haircut", 422, "validation_error"),
-    ("service=Haircut", 422, "validation_error"),
-    ("date=2027-01-04", 422, "validation_error"),
-    ("date=2027-01-04&service=Perm", 422, "BK004"),
-    ("date=2027-01-04&service=Haircut&buffer_time_before=x", 422, "validation_error"),
-    ("date=2027-01-04&service=Haircut&buffer_time_before=99999", 422, "BK008"),
-    ("date=2027-01-04&service=Hair%00cut", 422, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "query, status, code",
+    [
+        ("date=2027-02-30&service=Haircut", 422, "BK008"),
+        ("date=tomorrow&service=Haircut", 422, "BK008"),
+        ("service=Haircut", 422, "validation_error"),
+        ("date=2027-01-04", 422, "validation_error"),
+        ("date=2027-01-04&service=Perm", 422, "BK004"),
+        ("date=2027-01-04&service=Haircut&buffer_time_before=x", 422, "validation_error"),
+        ("date=2027-01-04&service=Haircut&buffer_time_before=99999", 422, "BK008"),
+        ("date=2027-01-04&service=Hair%00cut", 422, "22021"),
+    ],
+)
 async def test_availability_bad_queries(client, shop, query, status, code):
     r = await client.get(f"/barbers/{shop.barber}/availability?{query}", headers=shop.client)
     assert r.status_code == status, r.text
@@ -233,22 +291,30 @@ async def test_availability_unknown_barber_is_404(client, shop):
 
 
 async def test_the_service_purges_expired_keys_and_old_events_at_start(database_url, clean_db, shop):
-    day = (datetime.now(timezone.utc) + timedelta(days=40)).date()
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
     for key, hour in (("old-key", 10), ("new-key", 11)):
-        start = await clean_db.fetchval("SELECT booking.local_start($1, $2, make_time($3, 0, 0))",
-                                        shop.other_barber, day, hour)
-        await clean_db.fetchrow("SELECT * FROM booking.book_appointment($1, 101, 'Haircut', $2, p_idempotency_key => $3)",
-                                shop.other_barber, start, key)
-    await clean_db.execute("UPDATE booking.idempotency_keys SET expires_at = now() - interval '1 second' "
-                           "WHERE idempotency_key = 'old-key'")
-    await clean_db.execute("UPDATE booking.appointment_events SET created_at = now() - interval '3 hours' "
-                           "WHERE id = (SELECT min(id) FROM booking.appointment_events)")
+        start = await clean_db.fetchval(
+            "SELECT booking.local_start($1, $2, make_time($3, 0, 0))", shop.other_barber, day, hour
+        )
+        await clean_db.fetchrow(
+            "SELECT * FROM booking.book_appointment($1, 101, 'Haircut', $2, p_idempotency_key => $3)",
+            shop.other_barber,
+            start,
+            key,
+        )
+    await clean_db.execute(
+        "UPDATE booking.idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key = 'old-key'"
+    )
+    await clean_db.execute(
+        "UPDATE booking.appointment_events SET created_at = now() - interval '3 hours' "
+        "WHERE id = (SELECT min(id) FROM booking.appointment_events)"
+    )
     # The operator's retention policy (the service cannot choose it).
     await clean_db.execute("UPDATE booking.retention_policy SET change_feed = interval '2 hours'")
     try:
         app = create_app(Settings.from_env(database_url=database_url, purge_interval=3600))
         async with running(app):
-            for _ in range(50):                        # the first purge runs as the service starts
+            for _ in range(50):  # the first purge runs as the service starts
                 keys = await clean_db.fetch("SELECT idempotency_key FROM booking.idempotency_keys")
                 events = await clean_db.fetchval("SELECT count(*) FROM booking.appointment_events")
                 if len(keys) == 1 and events == 1:
@@ -273,8 +339,10 @@ async def test_a_read_blocked_by_a_lock_answers_503_after_the_timeout(database_u
     app = create_app(Settings.from_env(database_url=database_url, read_statement_timeout=0.3, purge_interval=0))
     blocker = await asyncpg.connect(database_url)
     try:
-        async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app),
-                                                   base_url="http://booking.test") as client:
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://booking.test") as client,
+        ):
             assert (await client.get("/services", headers=token)).status_code == 200
             tx = blocker.transaction()
             await tx.start()

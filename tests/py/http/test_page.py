@@ -5,9 +5,7 @@ of every barber's free starts."""
 
 from __future__ import annotations
 
-from httpfixtures import *  # noqa: F403  (the fixtures: see httpfixtures.py)
-
-from datetime import time
+from datetime import UTC, time
 
 import pytest
 
@@ -20,7 +18,7 @@ async def test_page_is_public_html(client):
     assert '<script src="/static/app.js"' in html and 'href="/static/app.css"' in html
     # No inline script or style (the Content-Security-Policy allows 'self' only).
     assert "<script>" not in html and "<style" not in html and " style=" not in html
-    assert 'aria-live' in html and '<label for="token">' in html
+    assert "aria-live" in html and '<label for="token">' in html
 
 
 @pytest.mark.parametrize("path, kind", [("/static/app.js", "javascript"), ("/static/app.css", "text/css")])
@@ -50,22 +48,34 @@ async def test_listings_need_a_token(client, shop, path):
 async def test_barbers_and_services(client, shop):
     r = await client.get("/barbers", headers=shop.client)
     assert r.status_code == 200, r.text
-    assert r.json() == {"barbers": [{"id": shop.barber, "name": "Ana", "timezone": "Europe/London"},
-                                    {"id": shop.other_barber, "name": "Ben", "timezone": "UTC"}]}
+    assert r.json() == {
+        "barbers": [
+            {"id": shop.barber, "name": "Ana", "timezone": "Europe/London"},
+            {"id": shop.other_barber, "name": "Ben", "timezone": "UTC"},
+        ]
+    }
     r = await client.get("/services", headers=shop.client)
     assert r.status_code == 200, r.text
-    assert r.json() == {"services": [{"name": "Beard Trim", "duration_minutes": 15, "price_cents": 2500},
-                                     {"name": "Haircut", "duration_minutes": 30, "price_cents": 2500}]}
+    assert r.json() == {
+        "services": [
+            {"name": "Beard Trim", "duration_minutes": 15, "price_cents": 2500},
+            {"name": "Haircut", "duration_minutes": 30, "price_cents": 2500},
+        ]
+    }
 
 
 def _instants(slots):
     return [(s["start"], s["end"]) for s in slots]
 
 
+def rfc3339(value) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 async def _free_slots(pool, barber, day, service):
-    from app.http import rfc3339
-    rows = await pool.fetch("SELECT start_time, end_time FROM booking.free_slots($1, $2, $3) ORDER BY 1",
-                            barber, day, service)
+    rows = await pool.fetch(
+        "SELECT start_time, end_time FROM booking.free_slots($1, $2, $3) ORDER BY 1", barber, day, service
+    )
     return [(rfc3339(r["start_time"]), rfc3339(r["end_time"])) for r in rows]
 
 
@@ -76,15 +86,18 @@ async def test_availability_of_one_barber_matches_the_barber_route(client, shop,
     route = await client.get(f"/barbers/{shop.barber}/availability", params=q, headers=shop.client)
     assert one.json()["slots"] == route.json()["slots"]
     assert one.json()["barber_id"] == shop.barber and one.json()["date"] == day.isoformat()
-    assert len(one.json()["slots"]) == (18 - 9) * 4 - 1          # 09:00 ... 17:30 on a 15-minute grid
+    assert len(one.json()["slots"]) == (18 - 9) * 4 - 1  # 09:00 ... 17:30 on a 15-minute grid
 
 
 async def test_availability_of_any_barber_is_the_union(client, shop, day, clean_db, make_barber):
     # A second London barber working only 12:00-14:00, and a booking of Ana's at 10:00
     # London: 10:00 stays free for "any barber" only if someone else is free then.
     carla = await make_barber("Carla", "Europe/London", [(day.isoweekday(), time(12), time(14))])
-    r = await client.post("/appointments", headers=shop.client, json={
-        "barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"})
+    r = await client.post(
+        "/appointments",
+        headers=shop.client,
+        json={"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"},
+    )
     assert r.status_code == 201, r.text
     q = {"date": day.isoformat(), "service": "Haircut"}
     anyone = await client.get("/availability", params=q, headers=shop.client)
@@ -112,11 +125,13 @@ async def test_availability_errors(client, shop, day):
     assert r.status_code == 422 and r.json()["field"] == "service"
     r = await client.get("/availability", params={"date": "08/01/2030", "service": "Haircut"}, headers=h)
     assert r.status_code == 422
-    r = await client.get("/availability", params={"date": day.isoformat(), "service": "Haircut",
-                                                  "barber_id": "x1"}, headers=h)
+    r = await client.get(
+        "/availability", params={"date": day.isoformat(), "service": "Haircut", "barber_id": "x1"}, headers=h
+    )
     assert r.status_code == 422 and r.json()["field"] == "barber_id"
     r = await client.get("/availability", params={"date": day.isoformat(), "service": "Perm"}, headers=h)
     assert r.status_code == 422 and r.json()["code"] == "BK004"
-    r = await client.get("/availability", params={"date": day.isoformat(), "service": "Haircut",
-                                                  "barber_id": 999999}, headers=h)
+    r = await client.get(
+        "/availability", params={"date": day.isoformat(), "service": "Haircut", "barber_id": 999999}, headers=h
+    )
     assert r.status_code == 404 and r.json()["code"] == "BK003"

@@ -20,28 +20,38 @@ from pathlib import Path
 import pytest
 
 from app.tokens import hash_token, new_token
-from httpfixtures import *  # noqa: F403
+from tests.py.support import Shop
 
 ROOT = Path(__file__).resolve().parents[3]
 
-CALLERS = ["none", "malformed", "unknown", "expired", "revoked",
-           "client_own", "client_other", "barber_own", "barber_other", "admin"]
+CALLERS = [
+    "none",
+    "malformed",
+    "unknown",
+    "expired",
+    "revoked",
+    "client_own",
+    "client_other",
+    "barber_own",
+    "barber_other",
+    "admin",
+]
 UNAUTHENTICATED = {"none", "malformed", "unknown", "expired", "revoked"}
-SEES_IT = {"client_own", "barber_own", "admin"}          # the appointment is visible to these
+SEES_IT = {"client_own", "barber_own", "admin"}  # the appointment is visible to these
 
 # endpoint -> {caller: status}; the unauthenticated callers are 401 everywhere.
 MATRIX: dict[str, dict[str, int]] = {
-    "POST /appointments": {c: 201 for c in CALLERS},     # everyone books for themselves
+    "POST /appointments": dict.fromkeys(CALLERS, 201),  # everyone books for themselves
     "GET /appointments/{id}": {c: 200 if c in SEES_IT else 404 for c in CALLERS},
     "PATCH /appointments/{id}": {c: 200 if c in SEES_IT else 404 for c in CALLERS},
     "POST /appointments/{id}/cancel": {c: 200 if c in SEES_IT else 404 for c in CALLERS},
     # Free times and the change feed carry no personal data (no user ids, no notes): any
     # authenticated caller may read them for any barber.
-    "GET /barbers/{barber}/availability": {c: 200 for c in CALLERS},
-    "GET /barbers/{barber}/events": {c: 200 for c in CALLERS},
+    "GET /barbers/{barber}/availability": dict.fromkeys(CALLERS, 200),
+    "GET /barbers/{barber}/events": dict.fromkeys(CALLERS, 200),
 }
 for row in MATRIX.values():
-    row.update({c: 401 for c in UNAUTHENTICATED})
+    row.update(dict.fromkeys(UNAUTHENTICATED, 401))
 
 CELLS = [(endpoint, caller, status) for endpoint, row in MATRIX.items() for caller, status in row.items()]
 
@@ -55,16 +65,24 @@ async def headers_for(caller: str, shop: Shop, clean_db, make_token) -> dict:
         return {"Authorization": "Bearer " + new_token()}
     if caller in ("expired", "revoked"):
         token = new_token()
-        await clean_db.execute("SELECT booking.create_api_token($1, 101, 'client', NULL, now() + interval '1 day')",
-                               hash_token(token))
+        await clean_db.execute(
+            "SELECT booking.create_api_token($1, 101, 'client', NULL, now() + interval '1 day')", hash_token(token)
+        )
         if caller == "expired":
-            await clean_db.execute("UPDATE booking.api_tokens SET expires_at = now() - interval '1 second' "
-                                   "WHERE token_hash = $1", hash_token(token))
+            await clean_db.execute(
+                "UPDATE booking.api_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+                hash_token(token),
+            )
         else:
             assert await clean_db.fetchval("SELECT booking.revoke_api_token($1)", hash_token(token))
         return {"Authorization": f"Bearer {token}"}
-    return {"client_own": shop.client, "client_other": shop.client2, "barber_own": shop.barber_staff,
-            "barber_other": shop.other_staff, "admin": shop.admin}[caller]
+    return {
+        "client_own": shop.client,
+        "client_other": shop.client2,
+        "barber_own": shop.barber_staff,
+        "barber_other": shop.other_staff,
+        "admin": shop.admin,
+    }[caller]
 
 
 async def first_response_status(app, path: str, headers: dict) -> int:
@@ -80,10 +98,20 @@ async def first_response_status(app, path: str, headers: dict) -> int:
         if message["type"] == "http.response.start" and not started.done():
             started.set_result(message["status"])
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-             "client": ("127.0.0.1", 1), "server": ("booking.test", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("booking.test", 80),
+    }
     task = asyncio.create_task(app(scope, receive, send))
     try:
         return await asyncio.wait_for(asyncio.shield(started), 10)
@@ -95,8 +123,11 @@ async def first_response_status(app, path: str, headers: dict) -> int:
 
 @pytest.mark.parametrize("endpoint,caller,expected", CELLS, ids=[f"{e} as {c}" for e, c, _ in CELLS])
 async def test_authorization_matrix(endpoint, caller, expected, http_app, client, shop, day, clean_db, make_token):
-    r = await client.post("/appointments", headers=shop.client, json={
-        "barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"})
+    r = await client.post(
+        "/appointments",
+        headers=shop.client,
+        json={"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00"},
+    )
     assert r.status_code == 201, r.text
     appt = r.json()
     headers = await headers_for(caller, shop, clean_db, make_token)
@@ -108,8 +139,16 @@ async def test_authorization_matrix(endpoint, caller, expected, http_app, client
         assert await first_response_status(http_app, path, headers) == expected
         return
     if endpoint == "POST /appointments":
-        r = await client.post(path, headers=headers, json={
-            "barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "14:00"})
+        r = await client.post(
+            path,
+            headers=headers,
+            json={
+                "barber_id": shop.barber,
+                "service": "Haircut",
+                "booking_date": day.isoformat(),
+                "booking_time": "14:00",
+            },
+        )
     elif endpoint == "GET /barbers/{barber}/availability":
         r = await client.get(path, headers=headers, params={"date": day.isoformat(), "service": "Haircut"})
     elif method == "PATCH":
@@ -129,11 +168,16 @@ async def test_authorization_matrix(endpoint, caller, expected, http_app, client
         assert await clean_db.fetchval("SELECT count(*) FROM booking.appointments") == 1
     if expected == 404:
         # Someone else's appointment looks exactly like one that does not exist.
-        missing = await client.request(method, template.format(id=987654321, barber=shop.barber), headers=headers,
-                                       **({"json": {"notes": "x"}} if method == "PATCH" else {}))
+        missing = await client.request(
+            method,
+            template.format(id=987654321, barber=shop.barber),
+            headers=headers,
+            **({"json": {"notes": "x"}} if method == "PATCH" else {}),
+        )
         assert missing.status_code == 404
-        assert {k: v for k, v in r.json().items() if k != "detail"} == \
-               {k: v for k, v in missing.json().items() if k != "detail"}
+        assert {k: v for k, v in r.json().items() if k != "detail"} == {
+            k: v for k, v in missing.json().items() if k != "detail"
+        }
 
 
 @pytest.mark.parametrize("path", ["/health", "/metrics", "/schema/openapi.json"])
@@ -144,25 +188,37 @@ async def test_open_endpoints_need_no_token(client, path):
 
 # --- tokens the operator's way --------------------------------------------------------
 
+
 def run_cli(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", "token", *args], cwd=ROOT, input=stdin, text=True,
-                          capture_output=True, timeout=60, env={**os.environ, "DATABASE_URL": database_url})
+    return subprocess.run(
+        [sys.executable, "-m", "app", "token", *args],
+        cwd=ROOT,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": database_url},
+    )
 
 
 async def test_cli_token_expires(client, shop, day, clean_db, database_url):
-    out = await asyncio.to_thread(run_cli, database_url, "create", "--user-id", "101", "--role", "client",
-                                  "--expires-in-days", "1")
+    out = await asyncio.to_thread(
+        run_cli, database_url, "create", "--user-id", "101", "--role", "client", "--expires-in-days", "1"
+    )
     assert out.returncode == 0, out.stderr
     token = out.stdout.strip().splitlines()[-1]
     headers = {"Authorization": f"Bearer {token}"}
     params = {"date": day.isoformat(), "service": "Haircut"}
     assert (await client.get(f"/barbers/{shop.barber}/availability", headers=headers, params=params)).status_code == 200
-    left = await clean_db.fetchval("SELECT expires_at - now() FROM booking.api_tokens WHERE token_hash = $1",
-                                   hash_token(token))
+    left = await clean_db.fetchval(
+        "SELECT expires_at - now() FROM booking.api_tokens WHERE token_hash = $1", hash_token(token)
+    )
     assert 23.9 * 3600 < left.total_seconds() <= 24 * 3600
     # A day later (moved, not waited for):
-    await clean_db.execute("UPDATE booking.api_tokens SET expires_at = now() - interval '1 second' "
-                           "WHERE token_hash = $1", hash_token(token))
+    await clean_db.execute(
+        "UPDATE booking.api_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+        hash_token(token),
+    )
     r = await client.get(f"/barbers/{shop.barber}/availability", headers=headers, params=params)
     assert r.status_code == 401 and r.json()["code"] == "unauthorized"
     assert 'error="invalid_token"' in r.headers["www-authenticate"]

@@ -12,8 +12,6 @@ from urllib.parse import quote
 
 import pytest
 
-from httpfixtures import *  # noqa: F403
-
 CORPUS = {
     "sql_quote": "'; DROP TABLE booking.appointments; --",
     "printf": "%s %d %n %x",
@@ -23,9 +21,9 @@ CORPUS = {
     "double_quote": '"; SELECT pg_sleep(5); --',
     "json_inside": '{"status": "completed", "user_id": 1}',
     "rtl_override": "abc\u202egpj.exe",
-    "zwj": "\U0001F468\u200d\U0001F469\u200d\U0001F467",
+    "zwj": "\U0001f468\u200d\U0001f469\u200d\U0001f467",
     "combining": "e\u0301\u0302\u0303 Z\u0351\u0352",
-    "emoji": "\U0001F488 \u2702\ufe0f",
+    "emoji": "\U0001f488 \u2702\ufe0f",
     "bom_nel_linesep": "\ufeffx\u0085y\u2028z",
     "crlf_tab": "a\r\nb\tc",
     "long_2001": "n" * 2001,
@@ -34,10 +32,26 @@ CORPUS = {
     "null_byte": "abc\u0000def",
     "empty": "",
 }
-BODY_FIELDS = [("POST", "service"), ("POST", "notes"), ("POST", "booking_date"), ("POST", "booking_time"),
-               ("PATCH", "notes"), ("PATCH", "booking_date"), ("PATCH", "booking_time")]
-OTHER_PLACES = ["Idempotency-Key", "If-Match", "path:appointment", "path:cancel", "path:barber",
-                "query:date", "query:service", "query:buffer_time_before", "Last-Event-ID"]
+BODY_FIELDS = [
+    ("POST", "service"),
+    ("POST", "notes"),
+    ("POST", "booking_date"),
+    ("POST", "booking_time"),
+    ("PATCH", "notes"),
+    ("PATCH", "booking_date"),
+    ("PATCH", "booking_time"),
+]
+OTHER_PLACES = [
+    "Idempotency-Key",
+    "If-Match",
+    "path:appointment",
+    "path:cancel",
+    "path:barber",
+    "query:date",
+    "query:service",
+    "query:buffer_time_before",
+    "Last-Event-ID",
+]
 
 
 def json_bytes(obj) -> bytes:
@@ -50,11 +64,15 @@ def url_part(s: str) -> str:
 
 
 async def snapshot(db):
-    return (await db.fetch("SELECT * FROM booking.appointments ORDER BY id"),
-            await db.fetchval("SELECT count(*) FROM booking.idempotency_keys"),
-            await db.fetchval("SELECT count(*) FROM booking.appointment_events"),
-            await db.fetch("SELECT c.oid::regclass::text AS rel FROM pg_class c "
-                           "WHERE c.relnamespace = 'booking'::regnamespace ORDER BY 1"))
+    return (
+        await db.fetch("SELECT * FROM booking.appointments ORDER BY id"),
+        await db.fetchval("SELECT count(*) FROM booking.idempotency_keys"),
+        await db.fetchval("SELECT count(*) FROM booking.appointment_events"),
+        await db.fetch(
+            "SELECT c.oid::regclass::text AS rel FROM pg_class c "
+            "WHERE c.relnamespace = 'booking'::regnamespace ORDER BY 1"
+        ),
+    )
 
 
 def header_safe(s: str) -> bool:
@@ -66,17 +84,25 @@ def header_safe(s: str) -> bool:
 HEADER_PLACES = ("Idempotency-Key", "If-Match", "Last-Event-ID")
 # Header values an HTTP server would never pass on (CR, LF, NUL, lone surrogates) are left
 # out, and so is an empty Last-Event-ID (it means "no id": an endless live stream).
-CASES = [(f"{m} {f}", name) for m, f in BODY_FIELDS for name in CORPUS] + \
-        [(place, name) for place in OTHER_PLACES for name in CORPUS
-         if place not in HEADER_PLACES or (header_safe(CORPUS[name])
-                                           and not (place == "Last-Event-ID" and CORPUS[name] == ""))]
+CASES = [(f"{m} {f}", name) for m, f in BODY_FIELDS for name in CORPUS] + [
+    (place, name)
+    for place in OTHER_PLACES
+    for name in CORPUS
+    if place not in HEADER_PLACES
+    or (header_safe(CORPUS[name]) and not (place == "Last-Event-ID" and CORPUS[name] == ""))
+]
 
 
 @pytest.mark.parametrize("place,name", CASES, ids=[f"{p}-{n}" for p, n in CASES])
 async def test_injection_corpus(client, shop, day, clean_db, place, name):
     s = CORPUS[name]
-    body = {"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "10:00",
-            "notes": "sentinel"}
+    body = {
+        "barber_id": shop.barber,
+        "service": "Haircut",
+        "booking_date": day.isoformat(),
+        "booking_time": "10:00",
+        "notes": "sentinel",
+    }
     r = await client.post("/appointments", headers=shop.client, json=body)
     assert r.status_code == 201
     appt = r.json()["id"]
@@ -92,29 +118,36 @@ async def test_injection_corpus(client, shop, day, clean_db, place, name):
         s = s[:8000]
     if place.startswith("POST "):
         field = place.split()[1]
-        r = await client.post("/appointments", headers={**shop.client, **ctype},
-                              content=json_bytes({**body, "booking_time": "15:00", field: s}))
+        r = await client.post(
+            "/appointments",
+            headers={**shop.client, **ctype},
+            content=json_bytes({**body, "booking_time": "15:00", field: s}),
+        )
         stored_field = field
     elif place.startswith("PATCH "):
         field = place.split()[1]
-        r = await client.patch(f"/appointments/{appt}", headers={**shop.client, **ctype},
-                               content=json_bytes({field: s}))
+        r = await client.patch(
+            f"/appointments/{appt}", headers={**shop.client, **ctype}, content=json_bytes({field: s})
+        )
         stored_field = field
     elif place in ("Idempotency-Key", "If-Match"):
         value = s.encode("utf-8")
         if place == "Idempotency-Key":
-            r = await client.post("/appointments", headers={**shop.client, place: value},
-                                  json={**body, "booking_time": "15:00"})
+            r = await client.post(
+                "/appointments", headers={**shop.client, place: value}, json={**body, "booking_time": "15:00"}
+            )
         else:
-            r = await client.patch(f"/appointments/{appt}", headers={**shop.client, place: value},
-                                   json={"notes": "changed"})
+            r = await client.patch(
+                f"/appointments/{appt}", headers={**shop.client, place: value}, json={"notes": "changed"}
+            )
     elif place == "path:appointment":
         r = await client.get(f"/appointments/{url_part(s)}", headers=shop.client)
     elif place == "path:cancel":
         r = await client.post(f"/appointments/{url_part(s)}/cancel", headers=shop.client)
     elif place == "path:barber":
-        r = await client.get(f"/barbers/{url_part(s)}/availability?date={day.isoformat()}&service=Haircut",
-                             headers=shop.client)
+        r = await client.get(
+            f"/barbers/{url_part(s)}/availability?date={day.isoformat()}&service=Haircut", headers=shop.client
+        )
     elif place.startswith("query:"):
         params = {"date": day.isoformat(), "service": "Haircut", place.split(":")[1]: s}
         qs = "&".join(f"{k}={url_part(v)}" for k, v in params.items())
@@ -141,16 +174,20 @@ async def test_injection_corpus(client, shop, day, clean_db, place, name):
         got = await client.get(f"/appointments/{row_id}", headers=shop.client)
         assert got.json()["notes"] == s
     elif place == "Idempotency-Key":
-        assert await clean_db.fetchval("SELECT count(*) FROM booking.idempotency_keys WHERE idempotency_key = $1",
-                                       f"user:101:{s}") == 1
+        assert (
+            await clean_db.fetchval(
+                "SELECT count(*) FROM booking.idempotency_keys WHERE idempotency_key = $1", f"user:101:{s}"
+            )
+            == 1
+        )
     elif place.startswith("query:"):
-        pass                       # e.g. an empty buffer means the default
+        pass  # e.g. an empty buffer means the default
     else:
         raise AssertionError(f"{place} accepted {s[:40]!r}: {r.status_code}")
     after = await snapshot(clean_db)
-    assert after[3] == before[3]                     # the schema
+    assert after[3] == before[3]  # the schema
     if not place.startswith("PATCH "):
-        assert after[0][0] == before[0][0]            # the other appointment is untouched
+        assert after[0][0] == before[0][0]  # the other appointment is untouched
     else:
         first = after[0][0]
         assert first["notes"] == s and first["barber_id"] == shop.barber

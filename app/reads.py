@@ -1,0 +1,67 @@
+"""The service's reads, typed: each runs one named statement of sql/queries.sql through
+the error gateway and returns records (app.records). The writes are app.booking's.
+`db` is an asyncpg pool or connection (the service passes its read pool, whose sessions
+have READ_STATEMENT_TIMEOUT)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.gateway import database_errors
+from app.queries import QUERIES
+from app.records import Appointment, Barber, Caller, Service, Slot, from_row
+
+
+async def _fetch(db, name: str, *args: Any) -> list:
+    with database_errors():
+        return await db.fetch(QUERIES[name], *args)
+
+
+async def authenticate(db, token_hash: bytes) -> Caller | None:
+    """The caller of a bearer token (its SHA-256), or None: unknown, expired, revoked, or a
+    staff token whose user lost the role."""
+    rows = await _fetch(db, "authenticate_token", token_hash)
+    return Caller(rows[0]["user_id"], rows[0]["role"], rows[0]["barber_id"], token_hash) if rows else None
+
+
+async def appointment(db, appointment_id: int, user_id: int, acting_role: str = "") -> Appointment | None:
+    """The appointment as `user_id`, acting as `acting_role` ('' = every right booking.staff
+    gives), may see it; None when absent or not visible."""
+    rows = await _fetch(db, "get_booking", appointment_id, user_id, acting_role)
+    return from_row(Appointment, rows[0]) if rows else None
+
+
+async def free_slots(
+    db, barber_id: int | None, day: str, service: str, buffer_before: int = 0, buffer_after: int = 0
+) -> list[Slot]:
+    """Free starts of the barber (None: any barber) on local date `day` (text; the engine
+    reads it), for the service with those buffers."""
+    rows = await _fetch(db, "free_slots", barber_id, day, service, buffer_before, buffer_after)
+    return [Slot(r["start_time"], r["end_time"]) for r in rows]
+
+
+async def barbers(db) -> list[Barber]:
+    return [from_row(Barber, r) for r in await _fetch(db, "list_barbers")]
+
+
+async def services(db) -> list[Service]:
+    return [from_row(Service, r) for r in await _fetch(db, "list_services")]
+
+
+async def barber_exists(db, barber_id: int) -> bool:
+    return bool(await _fetch(db, "barber_exists", barber_id))
+
+
+async def latest_event_id(db, barber_id: int) -> int:
+    return (await _fetch(db, "latest_event_id", barber_id))[0][0]
+
+
+async def events_since(db, barber_id: int, after_id: int) -> list:
+    """The barber's change-feed rows after an event id (a page of at most 1000)."""
+    return await _fetch(db, "events_since", barber_id, after_id)
+
+
+async def callers(db, token_hashes: list[bytes]) -> dict[bytes, tuple]:
+    """{token hash: (user_id, role, barber_id)} of the tokens still valid, in one query."""
+    rows = await _fetch(db, "authenticate_tokens", token_hashes)
+    return {bytes(r["token_hash"]): (r["user_id"], r["role"], r["barber_id"]) for r in rows if r["user_id"] is not None}

@@ -1,0 +1,95 @@
+"""What the engine answers, typed: each SQL result row becomes one of these records, which
+app.booking returns to Python callers and the HTTP service sends as JSON (msgspec encodes
+them; Litestar describes them in the OpenAPI document from the same types).
+
+An appointment's shape is defined once in SQL, by the view booking.appointment_records;
+`Appointment` takes those columns by name. Adding a field to every answer is one line
+there and one here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import msgspec
+
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+def from_row(cls: type[R], row: Any) -> R:
+    """A record from a database row (an asyncpg Record or a mapping), by field name."""
+    return cls(**{name: row[name] for name in cls.__struct_fields__})
+
+
+class Appointment(msgspec.Struct, omit_defaults=True):
+    """An appointment as the engine answers it. booking_date and booking_time are local to
+    the barber's time zone (`timezone`); start_time and end_time are instants (RFC 3339,
+    UTC); `version` is its ETag. `replayed` is true only in book_appointment's answer to a
+    repeated idempotent request (over HTTP that is the Idempotent-Replayed header; the body
+    is the first answer's)."""
+
+    id: int
+    barber_id: int
+    user_id: int
+    service_name: str = msgspec.field(name="service")
+    booking_date: date
+    booking_time: str
+    timezone: str
+    start_time: datetime
+    end_time: datetime
+    duration_minutes: int
+    buffer_time_before: int
+    buffer_time_after: int
+    status: str
+    notes: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    replayed: bool = False
+
+
+class Slot(msgspec.Struct):
+    """A start the barber (or, for any barber, someone) is free to take, and its end."""
+
+    start: datetime
+    end: datetime
+
+
+class Slots(msgspec.Struct):
+    """The free starts of one barber, or of any barber (barber_id null), on a local date."""
+
+    barber_id: int | None
+    date: str
+    service: str
+    slots: list[Slot]
+
+
+class Barber(msgspec.Struct):
+    id: int
+    name: str
+    timezone: str
+
+
+class Barbers(msgspec.Struct):
+    barbers: list[Barber]
+
+
+class Service(msgspec.Struct):
+    name: str
+    duration_minutes: int
+    price_cents: int
+
+
+class Services(msgspec.Struct):
+    services: list[Service]
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """Who a request acts for, and as what: the token's role bounds every call it makes
+    (booking.acting_role), whatever other roles the user holds."""
+
+    user_id: int
+    role: str
+    barber_id: int | None
+    token_hash: bytes

@@ -1,0 +1,143 @@
+"""The HTTP API (contract section 3) as a Litestar app, thin over app.booking and app.reads.
+
+    from app.web import create_app
+    app = create_app(Settings.from_env())
+
+| module          | what                                                                   |
+|-----------------|------------------------------------------------------------------------|
+| appointments    | POST /appointments, GET/PATCH /appointments/{id}, POST .../cancel      |
+| barbers         | availability (two routes, one handler), the event stream, the listings |
+| operations      | /health, /metrics                                                      |
+| page            | the booking page and its files                                         |
+| auth            | the bearer token as a dependency (`caller: Caller`)                    |
+| bodies          | the request bodies, as types (the OpenAPI document is made from them)  |
+| conditional     | If-Match (RFC 9110)                                                    |
+| problems        | RFC 9457 problem documents, the app's one exception handler            |
+| admission       | bodies read within a deadline, MAX_IN_FLIGHT places                    |
+| middleware      | latency, JSON bodies, security headers, HEAD                           |
+| server          | uvicorn's protocol with the connection limits                          |
+| openapi         | /schema: the bearer scheme and the problem answers                     |
+
+Data flows one way: a handler parses the request into typed values (Litestar, from the
+types of app.web.bodies and the handler's parameters), makes one call, and answers the
+typed record it gets back. No handler holds SQL or a booking rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import asyncpg
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+
+from app import db as dbmod
+from app.config import Settings
+from app.events import EventHub
+from app.queries import QUERIES
+from app.ratelimit import WriteLimiter
+from app.tuning import configure_booking_service
+from app.web import barbers, operations, page
+from app.web.admission import admission
+from app.web.appointments import AppointmentController
+from app.web.auth import DEPENDENCIES
+from app.web.middleware import head_as_get, json_bodies, latency, security_headers
+from app.web.openapi import openapi_config
+from app.web.problems import exception_to_response
+
+log = logging.getLogger("booking.http")
+
+
+async def _purge_loop(app: Litestar) -> None:
+    """Expired idempotency keys and change-feed events past the operator's retention."""
+    interval = app.state.settings.purge_interval
+    while True:
+        try:
+            deleted = await app.state.pool.fetchval(QUERIES["purge_idempotency_keys"])
+            events = await app.state.pool.fetchval(QUERIES["purge_appointment_events"])
+            log.info(
+                "purged %s expired idempotency key(s) and %s old change-feed event(s)",
+                deleted,
+                events,
+                extra={"idempotency_keys_deleted": deleted, "events_deleted": events},
+            )
+        except Exception as e:  # the next round tries again
+            log.warning("purging idempotency keys and old events failed: %r", e)
+        await asyncio.sleep(interval)
+
+
+async def _create_pools(settings: Settings) -> dbmod.Pools:
+    try:
+        return await dbmod.create_pools(settings)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        # Start anyway: /health says 503 until the database answers, requests get 503.
+        log.error("database not reachable at startup (%r); connecting on demand", e)
+        return await dbmod.create_pools(settings, min_size=0)
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_allow_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_allow_origins),
+        allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID"],
+        expose_headers=["ETag", "Location", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"],
+        allow_credentials=False,
+        max_age=600,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        configure_booking_service(settings.enable_double_booking_prevention, **settings.tuning)
+        app.state.settings = settings
+        app.state.pools = await _create_pools(settings)
+        app.state.pool = app.state.pools.write  # the booking calls
+        app.state.read_pool = app.state.pools.read  # everything else
+        app.state.events = EventHub(settings, read_pool=app.state.read_pool)
+        app.state.write_limiter = WriteLimiter(settings.rate_limit_per_minute)
+        await app.state.events.start()
+        purge = asyncio.create_task(_purge_loop(app)) if settings.purge_interval > 0 else None
+        try:
+            yield
+        finally:
+            if purge is not None:
+                purge.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await purge
+            await app.state.events.stop()
+            with suppress(Exception):
+                await asyncio.wait_for(app.state.pools.close(), timeout=5)
+
+    app = Litestar(
+        route_handlers=[AppointmentController, *barbers.HANDLERS, *operations.HANDLERS, *page.HANDLERS],
+        dependencies=DEPENDENCIES,
+        lifespan=[lifespan],
+        exception_handlers={Exception: exception_to_response},
+        middleware=[
+            latency,
+            admission(
+                max_in_flight=settings.max_in_flight,
+                queue_timeout=settings.queue_timeout,
+                body_timeout=settings.body_timeout,
+                max_body_bytes=settings.max_body_bytes,
+            ),
+            json_bodies,
+        ],
+        cors_config=_cors(settings),
+        before_send=[security_headers],
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+        logging_config=None,  # app.logs configures logging once, for every logger
+    )
+    # Around the router (Litestar's middleware runs after routing, where HEAD finds no route).
+    app.asgi_handler = head_as_get(app.asgi_handler)
+    return app

@@ -1,0 +1,134 @@
+"""Measuring: pgbench runs of bench/sql/*.sql, their percentiles, variants alternated round by
+round, and the medians and paired ratios of a scenario's table rows.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from harness import ROOT
+
+SQL = ROOT / "bench" / "sql"
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Run:
+    tps: float
+    p50_ms: float
+    p99_ms: float
+    count: int
+    failed: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, round(p / 100 * (len(sorted_values) - 1))))
+    return sorted_values[k]
+
+
+def pgbench(url: str, script: str, clients: int, seconds: float, defines: dict | None = None) -> Run:
+    """One pgbench run of bench/sql/<script>.sql; latencies from its per-transaction log."""
+    with tempfile.TemporaryDirectory(prefix="bench-log.") as tmp:
+        cmd = [
+            "pgbench",
+            "-n",
+            "-f",
+            str(SQL / f"{script}.sql"),
+            "-c",
+            str(clients),
+            "-j",
+            str(min(2, clients)),
+            "-l",
+            "--log-prefix",
+            os.path.join(tmp, "tx"),
+        ]
+        # tiny mode (the test suite's smoke run): a fixed number of transactions per client
+        cmd += ["-T", str(max(1, round(seconds)))] if seconds >= 1 else ["-t", "20"]
+        for k, v in (defines or {}).items():
+            cmd += ["-D", f"{k}={v}"]
+        cmd.append(url)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        out = proc.stdout + proc.stderr
+        if proc.returncode or "aborted" in out and "transactions actually processed" not in out:
+            raise RuntimeError(f"pgbench {script} failed:\n{out}")
+        tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+        failed = int(m.group(1)) if (m := re.search(r"number of failed transactions: (\d+)", out)) else 0
+        lat = []
+        for path in glob.glob(os.path.join(tmp, "tx*")):
+            with open(path) as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 3:
+                        lat.append(int(parts[2]) / 1000.0)
+        lat.sort()
+        if "client" in out and "aborted" in out and re.search(r"client \d+ aborted", out):
+            raise RuntimeError(f"pgbench {script}: a client aborted:\n{out}")
+        return Run(tps=tps, p50_ms=percentile(lat, 50), p99_ms=percentile(lat, 99), count=len(lat), failed=failed)
+
+
+def alternate(variants: dict, rounds: int) -> dict[str, list[Run]]:
+    """Run every variant once per round, flipping the order each round."""
+    names = list(variants)
+    results: dict[str, list[Run]] = {n: [] for n in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            results[name].append(variants[name]())
+    return results
+
+
+def med(values) -> float:
+    values = [v for v in values if not math.isnan(v)]
+    return statistics.median(values) if values else float("nan")
+
+
+@dataclass
+class Row:
+    scenario: str
+    variant: str
+    tps: float
+    p50_ms: float
+    p99_ms: float
+    ratio: str = ""
+    note: str = ""
+
+
+def summarize(
+    scenario: str, runs: dict[str, list[Run]], baseline: str, ratio_by: str = "tps", notes: dict | None = None
+) -> list[Row]:
+    rows = []
+    for name, rs in runs.items():
+        ratio = ""
+        if name != baseline and baseline in runs:
+            base = runs[baseline]
+            if ratio_by == "tps":
+                pairs = [a.tps / b.tps for a, b in zip(rs, base, strict=True) if b.tps]
+                ratio = f"{med(pairs):.2f}x tps"
+            else:  # latency: scenario p50 / baseline p50 (lower is better)
+                pairs = [a.p50_ms / b.p50_ms for a, b in zip(rs, base, strict=True) if b.p50_ms]
+                ratio = f"{med(pairs):.2f}x p50"
+        rows.append(
+            Row(
+                scenario,
+                name,
+                med(r.tps for r in rs),
+                med(r.p50_ms for r in rs),
+                med(r.p99_ms for r in rs),
+                ratio,
+                (notes or {}).get(name, ""),
+            )
+        )
+    return rows

@@ -1,0 +1,93 @@
+"""Reporting: the machine's facts, the markdown table, bench/results/<mode>.md and .json, and
+the generated block of docs/BENCHMARKS.md (between <!-- bench-MODE:begin --> and :end -->).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness import ROOT
+
+if TYPE_CHECKING:
+    from bench.scenarios import Bench
+
+RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs" / "BENCHMARKS.md"
+
+
+def machine() -> dict:
+    """Cores, CPU model, memory, OS and kernel ("unknown" for what cannot be read)."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, AttributeError):
+        pass
+    os_name = platform.platform()
+    try:
+        os_name = re.search(r'PRETTY_NAME="([^"]+)"', Path("/etc/os-release").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory": mem, "os": os_name, "kernel": platform.release()}
+
+
+def render(bench: Bench, settings: dict, mach: dict, command: str, started: str, elapsed: float) -> str:
+    """The run's markdown: its facts in a list, then one table row per variant."""
+    a = bench.args
+    lines = [
+        f"Run of {started} UTC, mode `{a.mode}`, {elapsed:.0f} s: `{command}`",
+        "",
+        f"- Machine: {mach['cores']} cores ({mach['cpu']}), {mach['memory']}, {mach['os']}, Linux {mach['kernel']}",
+        (
+            f"- PostgreSQL {settings['server_version']}: fsync={settings['fsync']}, "
+            f"synchronous_commit={settings['synchronous_commit']}, full_page_writes={settings['full_page_writes']}, "
+            f"wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']}, "
+            f"max_wal_size={settings['max_wal_size']}, checkpoint_timeout={settings['checkpoint_timeout']}"
+        ),
+        (
+            f"- Each variant: {bench.rounds} rounds of {bench.seconds:g} s, alternating with its baseline "
+            f"(order flipped every round); pgbench -c {bench.clients} -j 2 unless the scenario says c=1; "
+            "medians over rounds; a ratio is the median of per-round paired ratios."
+        ),
+        f"- Service scenario: {bench.service_status}.",
+        "",
+        "| scenario | variant | tps | p50 ms | p99 ms | ratio | note |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for r in bench.rows:
+        lines.append(
+            f"| {r.scenario} | {r.variant} | {r.tps:.0f} | {r.p50_ms:.3f} | {r.p99_ms:.3f} | {r.ratio} | {r.note} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(mode: str, text: str) -> None:
+    """Puts `text` between docs/BENCHMARKS.md's markers of `mode` (a new section when missing)."""
+    begin, end = f"<!-- bench-{mode}:begin -->", f"<!-- bench-{mode}:end -->"
+    doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    block = f"{begin}\n{text}{end}"
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin)] + block + doc[doc.index(end) + len(end) :]
+    else:
+        doc = doc.rstrip("\n") + f"\n\n## Latest `{mode}` run\n\n{block}\n"
+    DOCS.write_text(doc)
+
+
+def write_results(mode: str, text: str, record: dict) -> None:
+    """bench/results/<mode>.md (the table) and <mode>.json (`record`: settings, rows, raw runs)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{mode}.md").write_text(text)
+    (RESULTS / f"{mode}.json").write_text(json.dumps(record, indent=1))

@@ -1,0 +1,49 @@
+"""Helpers the test tiers share (the fixtures are in tests/py/conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+PROBLEM = "application/problem+json"
+# The tables a test empties before it writes (tests/py/conftest.py: clean_db).
+TABLES = (
+    "appointments",
+    "appointment_events",
+    "idempotency_keys",
+    "working_hours",
+    "time_off",
+    "staff",
+    "api_tokens",
+    "barbers",
+    "services",
+)
+
+
+def future_day(days_ahead: int = 30) -> date:
+    """A date safely in the future, so 'start in the past' never trips a test."""
+    return (datetime.now(UTC) + timedelta(days=days_ahead)).date()
+
+
+def workday(days_ahead: int = 30) -> date:
+    """A future Monday-Friday (the London barber of `shop` works Mon-Sat)."""
+    d = future_day(days_ahead)
+    while d.isoweekday() > 5:
+        d += timedelta(days=1)
+    return d
+
+
+def at(day: date, hh: int, mm: int = 0) -> datetime:
+    """An instant on `day` at hh:mm UTC."""
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC)
+
+
+@dataclass
+class Shop:
+    barber: int  # Europe/London, 09:00-18:00 Mon-Sat
+    other_barber: int  # UTC, no working hours (bookable any time)
+    client: dict  # Authorization headers, user 101
+    client2: dict  # user 102
+    barber_staff: dict  # user 201, barber of `barber`
+    other_staff: dict  # user 202, barber of `other_barber`
+    admin: dict  # user 301
