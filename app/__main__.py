@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | token create | token revoke | serve | demo-data`."""
+"""Command line: `python -m app migrate | token create | token revoke | serve | relay | demo-data`."""
 
 from __future__ import annotations
 
@@ -63,6 +63,18 @@ def cmd_serve(args: argparse.Namespace) -> None:
     serve()
 
 
+def cmd_relay(args: argparse.Namespace) -> None:
+    import asyncio
+    import contextlib
+
+    from app.config import Settings
+    from app.relay import run_forever
+
+    settings = Settings.from_env(database_url=_database_url())
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_forever(settings))
+
+
 def cmd_demo_data(args: argparse.Namespace) -> None:
     from app.demo import main as demo
 
@@ -79,7 +91,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("migrate", help="apply migrations, functions and grants to DATABASE_URL")
+    p = sub.add_parser(
+        "migrate",
+        help="apply migrations, functions and grants to DATABASE_URL, then set the change feed's mode "
+        "(CHANGE_FEED=auto|logical|outbox)",
+    )
     p.set_defaults(func=cmd_migrate)
 
     token = sub.add_parser("token", help="issue or revoke API tokens").add_subparsers(
@@ -97,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("serve", help="serve the HTTP API on HOST:PORT (environment: see app/config.py)")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("relay", help="run the change feed's relay alone (the service runs one too)")
+    p.set_defaults(func=cmd_relay)
     p = sub.add_parser("demo-data", help="load demo barbers and services (idempotent) and print demo tokens")
     p.set_defaults(func=cmd_demo_data)
 

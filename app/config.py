@@ -51,6 +51,13 @@
 | MAX_STREAMS_PER_TOKEN     | 4              | open event streams of one token, then 429 + Retry-After        |
 | STREAM_RECHECK_SECONDS    | 15             | how often open event streams re-check their tokens (and send a |
 |                           |                | keep-alive); a revoked token's stream ends within this         |
+| CHANGE_FEED_RELAY         | true           | run the change feed's relay in this process (one process of    |
+|                           |                | those running leads, the others stand by); false = another     |
+|                           |                | process runs it (`python -m app relay`)                        |
+| CHANGE_FEED_POLL_INTERVAL | 0.1            | seconds the relay waits after a call that found little: about  |
+|                           |                | how late a subscriber hears of a booking                       |
+| CHANGE_FEED_BATCH         | 10000          | changes one relay call reads at most (whole transactions)      |
+| CHANGE_FEED_STANDBY_SECONDS | 1.0          | how often a standby process tries to take over the relay       |
 | CORS_ALLOW_ORIGINS        | (empty)        | comma-separated origins allowed to call the API from a browser |
 |                           |                | (e.g. https://shop.example); empty = CORS closed (no           |
 |                           |                | Access-Control-Allow-Origin for any origin)                    |
@@ -114,6 +121,10 @@ class Settings:
     max_streams: int = 500
     max_streams_per_token: int = 4
     stream_recheck_seconds: float = 15.0
+    change_feed_relay: bool = True
+    change_feed_poll_interval: float = 0.1
+    change_feed_batch: int = 10000
+    change_feed_standby_seconds: float = 1.0
     tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
 
     @classmethod
@@ -147,6 +158,10 @@ class Settings:
             "max_streams": ("MAX_STREAMS", int),
             "max_streams_per_token": ("MAX_STREAMS_PER_TOKEN", int),
             "stream_recheck_seconds": ("STREAM_RECHECK_SECONDS", float),
+            "change_feed_relay": ("CHANGE_FEED_RELAY", _bool),
+            "change_feed_poll_interval": ("CHANGE_FEED_POLL_INTERVAL", float),
+            "change_feed_batch": ("CHANGE_FEED_BATCH", int),
+            "change_feed_standby_seconds": ("CHANGE_FEED_STANDBY_SECONDS", float),
             "cors_allow_origins": ("CORS_ALLOW_ORIGINS", lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
         }
         for name, (var, conv) in simple.items():
@@ -183,6 +198,9 @@ class Settings:
             "max_connections",
             "max_streams",
             "max_streams_per_token",
+            "change_feed_poll_interval",
+            "change_feed_batch",
+            "change_feed_standby_seconds",
         ):
             if name in values and not values[name] > 0:
                 raise SystemExit(f"{name.upper()} must be a positive number")

@@ -51,6 +51,12 @@ STREAMS_REFUSED = Counter(
     ["reason"],
 )
 RATE_LIMITED = Counter("http_rate_limited", "Booking requests answered 429 by RATE_LIMIT_PER_MINUTE")
+FEED_EVENTS = Counter("booking_change_feed_events", "Change-feed events relayed by this process")
+FEED_LAG_BYTES = Gauge(
+    "booking_change_feed_lag_bytes", "WAL the change feed's replication slot keeps (mode logical; -1 without a slot)"
+)
+FEED_PENDING = Gauge("booking_change_feed_pending_changes", "Outbox rows not relayed yet (mode outbox)")
+FEED_RELAY_LEADER = Gauge("booking_change_feed_relay_leader", "1 while this process runs the change feed's relay")
 
 METRIC_NAMES = (
     "booking_attempts_total",
@@ -64,6 +70,10 @@ METRIC_NAMES = (
     "http_connections_refused_total",
     "booking_event_streams_refused_total",
     "http_rate_limited_total",
+    "booking_change_feed_events_total",
+    "booking_change_feed_lag_bytes",
+    "booking_change_feed_pending_changes",
+    "booking_change_feed_relay_leader",
 )
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from yoyo import get_backend, read_migrations
 
+from app import changefeed
 from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR, STATUS_TRANSITIONS_FILE
 
 log = logging.getLogger("booking.migrate")
@@ -101,8 +103,22 @@ def apply_code(database_url: str) -> int:
     return len(files)
 
 
-def migrate(database_url: str) -> None:
+def configure_change_feed(database_url: str, mode: str) -> str:
+    """The change feed's mode (app.changefeed): after the code, outside a transaction."""
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        return changefeed.configure(conn, mode)
+
+
+def migrate(database_url: str, change_feed: str | None = None) -> None:
+    """Migrations, code and grants, then the change feed's mode (CHANGE_FEED, default auto)."""
+    mode = change_feed or os.environ.get("CHANGE_FEED", "").strip() or "auto"
+    if mode not in changefeed.MODES:
+        raise SystemExit(f"CHANGE_FEED must be one of {', '.join(changefeed.MODES)}, not {mode!r}")
     applied = apply_migrations(database_url)
     count = apply_code(database_url)
-    log.info("migrated", extra={"migrations_applied": applied, "function_files": count})
-    print(f"migrate: {len(applied)} migration(s) applied, {count} function file(s) and grants re-applied")
+    feed = configure_change_feed(database_url, mode)
+    log.info("migrated", extra={"migrations_applied": applied, "function_files": count, "change_feed": feed})
+    print(
+        f"migrate: {len(applied)} migration(s) applied, {count} function file(s) and grants re-applied; "
+        f"change feed: {feed}"
+    )

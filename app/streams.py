@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -77,29 +76,24 @@ class Stream:
 
     async def chunks(self, backlog: list[tuple[int, bytes]]) -> AsyncIterator[bytes]:
         """The stream's bytes: a greeting, the backlog, then what the feed fans out, each
-        event once (the backlog and the feed may both carry an event committed meanwhile)."""
-        sent: set[int] = set()
-        recent: deque[int] = deque()
-
-        def first_time(event_id: int) -> bool:
-            if event_id in sent:
-                return False
-            sent.add(event_id)
-            recent.append(event_id)
-            if len(recent) > 10000:
-                sent.discard(recent.popleft())
-            return True
-
+        event once and in id order. The backlog and the feed may both carry an event
+        relayed meanwhile; event ids grow in the order the relay commits them, so anything
+        at or below the newest id sent was sent."""
+        newest = self.start_after
         yield b": connected\nretry: 2000\n\n"
         for event_id, chunk in backlog:
-            if first_time(event_id):
+            if event_id > newest:
+                newest = event_id
                 yield chunk
         while True:
             item = await self.queue.get()
             if item is CLOSE:
                 return
             event_id, chunk = item
-            if event_id == 0 or first_time(event_id):
+            if event_id == 0:
+                yield chunk
+            elif event_id > newest:
+                newest = event_id
                 yield chunk
 
 

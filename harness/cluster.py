@@ -64,6 +64,19 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def drop_database_sql(name: str) -> str:
+    """Statements that drop database `name`: its sessions end, and its replication slots
+    (the change feed's, mode logical) go first, since PostgreSQL refuses to drop a database
+    that a slot still reads."""
+    return (
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {_literal(name)} "
+        f"AND pid <> pg_backend_pid();\n"
+        f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+        f"WHERE database = {_literal(name)} AND NOT active;\n"
+        f"DROP DATABASE IF EXISTS {_identifier(name)} WITH (FORCE);"
+    )
+
+
 class _Databases:
     """Creating and dropping databases, over the server's url(dbname)."""
 
@@ -79,7 +92,8 @@ class _Databases:
 
     def drop_database(self, name: str) -> None:
         """Drops database `name` if it exists, ending its sessions."""
-        psql(self.url("postgres"), f"DROP DATABASE IF EXISTS {_identifier(name)} WITH (FORCE)")
+        for statement in drop_database_sql(name).splitlines():
+            psql(self.url("postgres"), statement)
 
 
 class LocalCluster(_Databases):

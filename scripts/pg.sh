@@ -39,6 +39,11 @@ server_settings() {
     echo "max_connections = 200"
     echo "shared_buffers = 256MB"
     echo "log_min_messages = warning"
+    # The change feed reads the WAL (mode logical: README, "The change feed"); a slot nobody
+    # reads keeps at most max_slot_wal_keep_size of WAL, then PostgreSQL invalidates it.
+    echo "wal_level = logical"
+    echo "max_replication_slots = 64"
+    echo "max_slot_wal_keep_size = 1GB"
     if [ "$1" = throwaway ]; then
         echo "fsync = off"
         echo "synchronous_commit = off"

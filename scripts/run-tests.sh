@@ -10,7 +10,9 @@ PY=.venv/bin/python
 server_url=$($PY scripts/dburl.py "$DATABASE_URL" postgres)
 testdb="booking_test_$$_$(date +%s)"
 drop_db() {
-    psql -qX "$server_url" -c "DROP DATABASE IF EXISTS $testdb WITH (FORCE)" >/dev/null 2>&1 || true
+    # its replication slot (the change feed's) first: a database a slot reads cannot be dropped
+    $PY -c "import sys; from harness.cluster import drop_database_sql; print(drop_database_sql(sys.argv[1]))" "$testdb" |
+        psql -qX "$server_url" >/dev/null 2>&1 || true
 }
 trap drop_db EXIT
 psql -qX -v ON_ERROR_STOP=1 "$server_url" -c "CREATE DATABASE $testdb" >/dev/null

@@ -68,6 +68,14 @@ GRANT EXECUTE ON FUNCTION
     booking.parse_local_time(text, text)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
+-- The change feed's relay runs in the service (app/relay.py): it relays, reopens a lost
+-- slot, and reports the feed's state on /health.
+GRANT EXECUTE ON FUNCTION
+    booking.relay_change_feed(int, pg_lsn),
+    booking.open_logical_change_feed(),
+    booking.open_outbox_change_feed(),
+    booking.change_feed_status()
+    TO booking_app;
 -- The generated column and CHECK constraints of the tables call these; a role that is ever
 -- granted direct write access needs them too.
 GRANT EXECUTE ON FUNCTION
@@ -99,5 +107,19 @@ BEGIN
     LOOP
         EXECUTE format('ALTER ROLE %I IN DATABASE %I SET temp_file_limit = %L', r, current_database(), '256MB');
     END LOOP;
+END
+$$;
+
+-- The change feed in mode logical reads the WAL through a replication slot from functions
+-- that run as booking_owner (SECURITY DEFINER), which therefore needs the REPLICATION
+-- attribute. booking_owner cannot log in, so it cannot open a replication connection; only
+-- the feed's functions use the right. Only a superuser may grant it: a migrating role that
+-- is not one leaves it, and the feed falls back to mode outbox (README, "The change feed").
+DO $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+       AND NOT (SELECT rolreplication FROM pg_roles WHERE rolname = 'booking_owner') THEN
+        ALTER ROLE booking_owner REPLICATION;
+    END IF;
 END
 $$;

@@ -72,6 +72,11 @@ SELECT booking.purge_expired_appointment_events();
 -- The database answers.
 SELECT 1;
 
+-- name: change_feed_status
+-- How far behind the change feed is (for /health).
+SELECT s.mode, s.slot_status, s.lag_bytes, s.pending_changes, s.oldest_pending, s.relayed_at, s.latest_event_id
+FROM booking.change_feed_status() AS s;
+
 -- name: current_role
 -- Which role the pooled connection runs as.
 SELECT current_user::text;

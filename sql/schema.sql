@@ -156,9 +156,14 @@ CREATE INDEX appointments_barber_start_idx ON booking.appointments (barber_id, s
 CREATE INDEX appointments_barber_active_idx ON booking.appointments (barber_id, status, start_time)
     WHERE status NOT IN ('cancelled', 'no_show');
 CREATE INDEX appointments_user_start_idx ON booking.appointments (user_id, start_time);
+-- Logical decoding of an UPDATE carries the old row too (the change feed, mode logical,
+-- needs the old status and the old barber).
+ALTER TABLE booking.appointments REPLICA IDENTITY FULL;
 
--- The change feed: one row per booking, change or cancellation (the trigger
--- appointments_publish_event writes it for every writer); the id is the SSE id.
+-- The change feed: one event per barber concerned by each booking, change or
+-- cancellation, written after the change committed by the relay
+-- (booking.relay_change_feed), in the order it relays them; the id is the SSE id.
+-- created_at is the change's commit time (mode logical) or its transaction's time (outbox).
 CREATE TABLE booking.appointment_events (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     barber_id      bigint NOT NULL,
@@ -166,10 +171,38 @@ CREATE TABLE booking.appointment_events (
     kind           text NOT NULL CONSTRAINT appointment_events_kind_known
                    CHECK (kind IN ('booked', 'changed', 'cancelled')),
     payload        jsonb NOT NULL,
-    created_at     timestamptz NOT NULL DEFAULT now()
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    version        int NOT NULL   -- the appointment's version this event announces
 );
 CREATE INDEX appointment_events_barber_id_idx ON booking.appointment_events (barber_id, id);
 CREATE INDEX appointment_events_created_idx ON booking.appointment_events (created_at);
+-- A change the relay reads twice is announced once.
+CREATE UNIQUE INDEX appointment_events_change_key
+    ON booking.appointment_events (appointment_id, version, barber_id);
+
+-- The change feed's outbox (mode outbox): the trigger appointments_stage_change writes each
+-- change's events here in the writer's transaction; the relay moves them.
+CREATE TABLE booking.appointment_changes (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    barber_id      bigint NOT NULL,
+    appointment_id bigint NOT NULL,
+    version        int NOT NULL,
+    kind           text NOT NULL,
+    payload        jsonb NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+
+-- The change feed's state, one row: its mode (logical: the WAL through a replication slot;
+-- outbox: the table above), the slot, and how far the relay has read it.
+CREATE TABLE booking.change_feed (
+    one_row     boolean PRIMARY KEY DEFAULT true CONSTRAINT change_feed_one_row CHECK (one_row),
+    mode        text NOT NULL DEFAULT 'outbox' CONSTRAINT change_feed_mode_known CHECK (mode IN ('logical', 'outbox')),
+    slot_name   text,
+    relayed_lsn pg_lsn NOT NULL DEFAULT '0/0',
+    relayed_at  timestamptz,
+    changed_at  timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO booking.change_feed DEFAULT VALUES;
 
 -- Idempotency keys of book_appointment(), per acting user: the request a key was first
 -- used with and the first answer, kept booking.idempotency_key_ttl() (at least 24 hours).

@@ -7,8 +7,9 @@ functions, generated column and constraint:
                       final status) not reflected after the crash-restart
   duplicate keys      one idempotency key answered with two appointment ids, or its stored
                       result naming another appointment than the one acknowledged
-  lost updates        an appointment whose change history (appointment_events, written in
-                      the same transaction as each change) skips or repeats a version
+  lost updates        an appointment whose change history (appointment_events, written by
+                      the change feed's relay after each change committed; the checker
+                      first relays everything that committed) skips or repeats a version
   undocumented errors a SQLSTATE that is neither in sql/errors.csv nor a transient one
 """
 
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+
+from app.relay import drain
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSIENT = {
@@ -45,11 +48,11 @@ WHERE a.status NOT IN ('cancelled', 'no_show') AND b.status NOT IN ('cancelled',
 """
 
 VERSION_GAPS = """
-SELECT a.id, a.version, array_agg(DISTINCT (e.payload->>'version')::int ORDER BY (e.payload->>'version')::int) AS seen
+SELECT a.id, a.version, array_agg(DISTINCT e.version ORDER BY e.version) AS seen
 FROM booking.appointments a
 LEFT JOIN booking.appointment_events e ON e.appointment_id = a.id
 GROUP BY a.id, a.version
-HAVING array_agg(DISTINCT (e.payload->>'version')::int ORDER BY (e.payload->>'version')::int)
+HAVING array_agg(DISTINCT e.version ORDER BY e.version)
        IS DISTINCT FROM (SELECT array_agg(v ORDER BY v) FROM generate_series(1, a.version) v)
 """
 
@@ -86,6 +89,12 @@ async def check(db: str | asyncpg.Connection, record) -> Result:
     result = Result()
     conn = await asyncpg.connect(db) if isinstance(db, str) else db
     try:
+        # Everything that committed becomes an event first (inside a caller's transaction:
+        # what it staged itself, mode outbox).
+        if conn.is_in_transaction():
+            await conn.fetch("SELECT * FROM booking.relay_change_feed()")
+        else:
+            await drain(conn)
         for row in await conn.fetch(OVERLAPS):
             result.overlaps += 1
             result.details.append(f"overlap: appointments {row['id']} and {row['other']}")

@@ -39,6 +39,7 @@ from app.config import Settings
 from app.events import EventHub
 from app.queries import QUERIES
 from app.ratelimit import WriteLimiter
+from app.relay import ChangeFeedRelay
 from app.tuning import configure_booking_service
 from app.web import barbers, operations, page
 from app.web.admission import admission
@@ -104,6 +105,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.events = EventHub(settings, read_pool=app.state.read_pool)
         app.state.write_limiter = WriteLimiter(settings.rate_limit_per_minute)
         await app.state.events.start()
+        app.state.relay = ChangeFeedRelay(settings) if settings.change_feed_relay else None
+        if app.state.relay is not None:
+            await app.state.relay.start()
         purge = asyncio.create_task(_purge_loop(app)) if settings.purge_interval > 0 else None
         try:
             yield
@@ -112,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 purge.cancel()
                 with suppress(asyncio.CancelledError, Exception):
                     await purge
+            if app.state.relay is not None:
+                await app.state.relay.stop()
             await app.state.events.stop()
             with suppress(Exception):
                 await asyncio.wait_for(app.state.pools.close(), timeout=5)

@@ -8,6 +8,9 @@
 --   idempotency_key  0x424B0002  one acting user's idempotency key, key = a hash of both
 --   migrate          0x424B0003  `python -m app migrate`, key 0: one migration at a time
 --   demo_data        0x424B0004  `python -m app demo-data`, key 0
+--   change_feed      0x424B0005  key 0: one relay of the change feed at a time
+--                                (booking.relay_change_feed), key 1: the relay's leader
+--                                (a session lock held by one service process)
 -- In pg_locks they show as locktype 'advisory', classid = the namespace, objid = the
 -- key, objsubid = 2.
 -- Locks: none. Raises: BK008 invalid_argument for an unknown kind.
@@ -20,5 +23,6 @@ AS $$
                WHEN 'idempotency_key' THEN 1112211458
                WHEN 'migrate' THEN 1112211459
                WHEN 'demo_data' THEN 1112211460
+               WHEN 'change_feed' THEN 1112211461
            END
 $$;

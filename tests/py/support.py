@@ -10,6 +10,7 @@ PROBLEM = "application/problem+json"
 TABLES = (
     "appointments",
     "appointment_events",
+    "appointment_changes",
     "idempotency_keys",
     "working_hours",
     "time_off",
@@ -47,3 +48,11 @@ class Shop:
     barber_staff: dict  # user 201, barber of `barber`
     other_staff: dict  # user 202, barber of `other_barber`
     admin: dict  # user 301
+
+
+async def relay_all(pool) -> None:
+    """Every change committed so far becomes an event (the change feed's relay, run to the end)."""
+    from app.relay import drain
+
+    async with pool.acquire() as conn:
+        await drain(conn)

@@ -86,7 +86,8 @@ CROSS JOIN unnest(ARRAY['booking_app', 'booking_client', 'public']) AS r;
 SELECT set_eq(
     format($$SELECT p.proname::text FROM pg_proc p
               WHERE p.pronamespace = 'booking'::regnamespace AND has_function_privilege(%L, p.oid, 'EXECUTE')$$, r),
-    CASE r WHEN 'booking_app' THEN ARRAY['authenticate_token'] ELSE ARRAY[]::text[] END
+    CASE r WHEN 'booking_app' THEN ARRAY['authenticate_token', 'relay_change_feed', 'open_logical_change_feed',
+                                         'open_outbox_change_feed', 'change_feed_status'] ELSE ARRAY[]::text[] END
         || ARRAY['book_appointment', 'update_appointment', 'cancel_appointment', 'get_appointment', 'local_start',
                  'purge_expired_idempotency_keys', 'purge_expired_appointment_events', 'free_slots', 'events_since',
                  'latest_event_id', 'blocked_interval', 'with_settings', 'parse_local_date', 'parse_local_time'],

@@ -24,7 +24,9 @@ INSERT INTO decided_tables VALUES
     ('staff',              '{}',       '{}'),          -- who is admin: never readable
     ('api_tokens',         '{}',       '{}'),          -- token hashes: only authenticate_token()
     ('idempotency_keys',   '{}',       '{}'),          -- other users' requests
-    ('appointment_events', '{}',       '{}');          -- only through events_since()
+    ('appointment_events', '{}',       '{}'),          -- only through events_since()
+    ('appointment_changes','{}',       '{}'),          -- the outbox: only the relay moves it
+    ('change_feed',        '{}',       '{}');          -- the feed's state: change_feed_status()
 
 CREATE TEMP TABLE decided_functions (sig text PRIMARY KEY, app boolean, client boolean);
 INSERT INTO decided_functions VALUES
@@ -83,7 +85,17 @@ INSERT INTO decided_functions VALUES
     -- Trigger functions (a trigger fires whatever the writer's privileges).
     ('booking.check_appointment_overlap()',                                     false, false),
     ('booking.stamp_appointment_version()',                                     false, false),
-    ('booking.publish_appointment_event()',                                     false, false);
+    ('booking.stage_appointment_change()',                                      false, false),
+    -- The change feed: the service's relay runs and reports it; a mode switch of the
+    -- operator's (migrate) drops the slot; the rule and the catch-up run inside them.
+    ('booking.relay_change_feed(integer,pg_lsn)',                               true,  false),
+    ('booking.open_logical_change_feed()',                                      true,  false),
+    ('booking.open_outbox_change_feed()',                                       true,  false),
+    ('booking.change_feed_status()',                                            true,  false),
+    ('booking.drop_change_feed_slot()',                                         false, false),
+    ('booking.change_feed_mark()',                                              false, false),
+    ('booking.announce_changed_appointments(timestamp with time zone)',         false, false),
+    ('booking.appointment_change_events(booking.appointments,booking.appointments)', false, false);
 
 CREATE TEMP VIEW catalogue_functions AS
 SELECT p.oid, regexp_replace(p.oid::regprocedure::text, ',\s*', ',', 'g') AS sig, p.proname::text AS name,
@@ -96,6 +108,7 @@ INSERT INTO roles VALUES ('booking_app', 'app'), ('booking_client', 'client'), (
 
 CREATE TEMP TABLE secret_tables (tbl text);
 INSERT INTO secret_tables VALUES ('api_tokens'), ('staff'), ('idempotency_keys'), ('appointment_events'),
+                                 ('appointment_changes'),
                                  ('appointments'), ('time_off'), ('retention_policy');
 
 SELECT plan(

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from app.migrate import libpq_url
+from harness.cluster import drop_database_sql
 
 
 def on_database(url: str, dbname: str) -> str:
@@ -25,4 +26,5 @@ def scratch_database(database_url):
         yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for statement in drop_database_sql(name).splitlines():
+                conn.execute(statement)

@@ -15,6 +15,7 @@ import psycopg
 
 from app.migrate import apply_code, apply_migrations, libpq_url
 from app.paths import SCHEMA_FILE
+from harness.cluster import drop_database_sql
 from tests.py.db.conftest import on_database
 
 
@@ -59,4 +60,5 @@ def test_schema_sql_is_what_the_migrations_build(scratch_database, database_url)
             )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for statement in drop_database_sql(name).splitlines():
+                conn.execute(statement)

@@ -40,6 +40,7 @@ async def test_checker_reports_planted_violations(clean_db, make_barber, make_se
         tr = conn.transaction()
         await tr.start()
         try:
+            await conn.execute("SELECT booking.open_outbox_change_feed()")  # the feed inside this transaction
             await conn.execute("ALTER TABLE booking.appointments DISABLE TRIGGER appointments_check_overlap")
             await conn.execute("ALTER TABLE booking.appointments DROP CONSTRAINT appointments_no_overlap")
             ids = [
@@ -52,7 +53,7 @@ async def test_checker_reports_planted_violations(clean_db, make_barber, make_se
                 for minute in (0, 15)
             ]
             # a change whose event is missing: version 2 with no event for version 2
-            await conn.execute("ALTER TABLE booking.appointments DISABLE TRIGGER appointments_publish_event")
+            await conn.execute("ALTER TABLE booking.appointments DISABLE TRIGGER appointments_stage_change")
             await conn.execute("UPDATE booking.appointments SET notes = 'x' WHERE id = $1", ids[0])
             record = Record()
             record.acked_books = {ids[0]: {}, ids[1]: {}, 999_999: {}}

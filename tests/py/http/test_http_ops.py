@@ -19,6 +19,7 @@ from app.config import Settings
 from app.metrics import METRIC_NAMES
 from app.web import create_app
 from harness.service import running
+from tests.py.support import relay_all
 
 ROOT = Path(__file__).resolve().parents[3]
 PROBLEM = "application/problem+json"
@@ -41,6 +42,17 @@ def client_for(app):
 async def test_health_ok_and_open(client):
     r = await client.get("/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+async def test_health_reports_the_change_feed(client, http_app, clean_db):
+    """The feed's mode and state, and whether this process runs the relay."""
+    await asyncio.wait_for(http_app.state.relay.leader.wait(), 5)
+    feed = (await client.get("/health")).json()["change_feed"]
+    mode = await clean_db.fetchval("SELECT mode FROM booking.change_feed")
+    assert feed["status"] == "ok" and feed["mode"] == mode and feed["relay"] == "leader"
+    if mode == "logical":
+        assert feed["slot_status"] in ("reserved", "extended") and feed["lag_bytes"] >= 0
+    assert feed["pending_changes"] == 0
 
 
 async def test_the_app_runs_as_booking_app(http_app):
@@ -305,6 +317,7 @@ async def test_the_service_purges_expired_keys_and_old_events_at_start(database_
     await clean_db.execute(
         "UPDATE booking.idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key = 'old-key'"
     )
+    await relay_all(clean_db)
     await clean_db.execute(
         "UPDATE booking.appointment_events SET created_at = now() - interval '3 hours' "
         "WHERE id = (SELECT min(id) FROM booking.appointment_events)"

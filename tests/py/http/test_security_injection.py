@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.py.support import relay_all
+
 CORPUS = {
     "sql_quote": "'; DROP TABLE booking.appointments; --",
     "printf": "%s %d %n %x",
@@ -64,6 +66,7 @@ def url_part(s: str) -> str:
 
 
 async def snapshot(db):
+    await relay_all(db)  # events of what committed so far (a refused request must add none)
     return (
         await db.fetch("SELECT * FROM booking.appointments ORDER BY id"),
         await db.fetchval("SELECT count(*) FROM booking.idempotency_keys"),
