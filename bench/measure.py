@@ -104,22 +104,37 @@ class Row:
     p99_ms: float
     ratio: str = ""
     note: str = ""
+    ratio_value: float | None = None  # the ratio against the scenario's baseline, as a number
+    also: dict = field(default_factory=dict)  # ratios against further baselines, by name
+
+
+def paired_ratio(rs: list[Run], base: list[Run], by: str) -> float:
+    """The median of per-round ratios: tps (higher is better) or p50 (lower is better)."""
+    if by == "tps":
+        return med([a.tps / b.tps for a, b in zip(rs, base, strict=True) if b.tps])
+    return med([a.p50_ms / b.p50_ms for a, b in zip(rs, base, strict=True) if b.p50_ms])
 
 
 def summarize(
-    scenario: str, runs: dict[str, list[Run]], baseline: str, ratio_by: str = "tps", notes: dict | None = None
+    scenario: str,
+    runs: dict[str, list[Run]],
+    baseline: str,
+    ratio_by: str = "tps",
+    notes: dict | None = None,
+    also: tuple[str, ...] = (),
 ) -> list[Row]:
+    """One row per variant: medians, the paired ratio against `baseline`, and against each
+    variant named in `also` (a second baseline: written into the note)."""
     rows = []
     for name, rs in runs.items():
-        ratio = ""
+        ratio, value, extra = "", None, {}
         if name != baseline and baseline in runs:
-            base = runs[baseline]
-            if ratio_by == "tps":
-                pairs = [a.tps / b.tps for a, b in zip(rs, base, strict=True) if b.tps]
-                ratio = f"{med(pairs):.2f}x tps"
-            else:  # latency: scenario p50 / baseline p50 (lower is better)
-                pairs = [a.p50_ms / b.p50_ms for a, b in zip(rs, base, strict=True) if b.p50_ms]
-                ratio = f"{med(pairs):.2f}x p50"
+            value = paired_ratio(rs, runs[baseline], ratio_by)
+            ratio = f"{value:.2f}x {ratio_by}"
+        for other in also:
+            if name not in (other, baseline) and other in runs:
+                extra[other] = paired_ratio(rs, runs[other], ratio_by)
+        note = "; ".join([*(f"{v:.2f}x {k}" for k, v in extra.items()), *filter(None, [(notes or {}).get(name, "")])])
         rows.append(
             Row(
                 scenario,
@@ -128,7 +143,9 @@ def summarize(
                 med(r.p50_ms for r in rs),
                 med(r.p99_ms for r in rs),
                 ratio,
-                (notes or {}).get(name, ""),
+                note,
+                value,
+                extra,
             )
         )
     return rows

@@ -54,7 +54,8 @@ def render(bench: Bench, settings: dict, mach: dict, command: str, started: str,
         (
             f"- PostgreSQL {settings['server_version']}: fsync={settings['fsync']}, "
             f"synchronous_commit={settings['synchronous_commit']}, full_page_writes={settings['full_page_writes']}, "
-            f"wal_sync_method={settings['wal_sync_method']}, shared_buffers={settings['shared_buffers']}, "
+            f"wal_sync_method={settings['wal_sync_method']}, wal_level={settings['wal_level']}, "
+            f"shared_buffers={settings['shared_buffers']}, "
             f"max_wal_size={settings['max_wal_size']}, checkpoint_timeout={settings['checkpoint_timeout']}"
         ),
         (
@@ -63,6 +64,15 @@ def render(bench: Bench, settings: dict, mach: dict, command: str, started: str,
             "medians over rounds; a ratio is the median of per-round paired ratios."
         ),
         f"- Service scenario: {bench.service_status}.",
+        *(f"- {fact}." for fact in bench.facts),
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        *(
+            f"| {t['target']} | {t['measured']} | "
+            f"{'met' if t['met'] else ('**missed**' if t['met'] is False else '')} |"
+            for t in bench.targets()
+        ),
         "",
         "| scenario | variant | tps | p50 ms | p99 ms | ratio | note |",
         "|---|---|---:|---:|---:|---|---|",

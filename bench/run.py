@@ -24,6 +24,7 @@ bench.report (the machine, the table, the files), bench.server (the server and i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -32,7 +33,7 @@ import time
 
 from bench.measure import SQL, log
 from bench.report import DOCS, machine, render, write_docs, write_results
-from bench.scenarios import MODES, Bench
+from bench.scenarios import MODES, Bench, relay
 from bench.server import BenchServer
 from harness import ROOT
 from harness.cluster import psql
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int)
     p.add_argument("--seconds", type=float)
     p.add_argument("--clients", type=int)
-    p.add_argument("--only", help="comma-separated: uncontended,hot,flash,scale,read,service,explain")
+    p.add_argument("--only", help="comma-separated: uncontended,hot,sse,flash,growth,scale,read,service,explain")
     p.add_argument("--no-docs", action="store_true", help="do not write docs/BENCHMARKS.md")
     p.add_argument("--keep", action="store_true", help="keep the cluster and databases (debugging)")
     args = p.parse_args(argv)
@@ -75,35 +76,53 @@ def main(argv=None) -> int:
             f"synchronous_commit={settings['synchronous_commit']}; {bench.rounds} rounds x {bench.seconds:g} s, "
             f"c={bench.clients}"
         )
-        main_url = (
-            server.create_db("main")
-            if (want("uncontended") or want("hot") or want("flash") or want("service"))
-            else None
+        engine = want("uncontended") or want("hot") or want("flash") or want("growth") or want("sse")
+        main_url = server.create_db("main") if (engine or want("service")) else None
+        feed = psql(main_url, "SELECT mode FROM booking.change_feed") if main_url else "n/a"
+        bench.facts.append(
+            f"Change feed of the main database: mode {feed}; its relay runs during every engine scenario"
         )
-        if want("uncontended"):
-            bench.uncontended(main_url)
-        if want("hot"):
-            bench.hot_days(main_url)
-        if want("flash"):
-            bench.flash(main_url)
+        if engine:
+            outbox_url = server.create_db("outbox", change_feed="outbox") if want("uncontended") else None
+            with relay(main_url), relay(outbox_url) if outbox_url else contextlib.nullcontext():
+                if want("uncontended"):
+                    bench.uncontended(main_url, outbox_url)
+                if want("hot"):
+                    bench.hot_days(main_url)
+                if want("flash"):
+                    bench.flash(main_url)
+                if want("growth"):
+                    bench.growth(main_url)
+        if want("sse"):
+            bench.sse(main_url)  # the service's own relay
         if want("scale") or want("read") or want("explain"):
             urls = {}
             for size in bench.mode["sizes"]:
                 t = time.time()
-                url = server.create_db(f"rows_{size}")
+                # Loaded with the feed in mode outbox and the triggers off (nothing announced),
+                # then switched to logical: the slot starts after the load.
+                url = server.create_db(f"rows_{size}", change_feed="outbox")
                 psql(url, file=SQL / "load_existing.sql", variables={"rows": size})
                 psql(url, "VACUUM ANALYZE")
-                log(f"loaded {size:,} existing appointments in {time.time() - t:.0f} s")
+                psql(url, "SELECT booking.open_logical_change_feed()")
+                took = time.time() - t
+                size_text = psql(url, "SELECT pg_size_pretty(pg_database_size(current_database()))")
+                fact = f"{size:,} existing appointments: loaded in {took:.0f} s, database {size_text}"
+                log(fact)
+                bench.facts.append(fact)
                 urls[size] = url
             big = max(urls)
-            if want("scale"):
-                bench.scale(urls)
-            if want("read"):
-                bench.read_path(urls[big], big)
+            with contextlib.ExitStack() as relays:
+                for url in urls.values():
+                    relays.enter_context(relay(url))
+                if want("scale"):
+                    bench.scale(urls)
+                if want("read"):
+                    bench.read_path(urls[big], big)
             if want("explain"):
                 bench.explain(urls[big], big)
         if want("service"):
-            bench.service(main_url)
+            bench.service(main_url)  # the service's own relay runs the feed
     finally:
         server.close()
     elapsed = time.time() - t0
@@ -120,6 +139,8 @@ def main(argv=None) -> int:
             "rows": [r.__dict__ for r in bench.rows],
             "runs": bench.raw,
             "service": bench.service_status,
+            "targets": bench.targets(),
+            "facts": bench.facts,
         },
     )
     if not args.no_docs:

@@ -1,17 +1,33 @@
 """The scenarios: what each one runs, next to its baseline, and on which database.
 
-uncontended  raw INSERT vs book_appointment (with and without an idempotency key), 1,000 barbers
+The baseline of the engine is the physical limit: a bare INSERT of the same row into
+bench.bare_appointments, a copy of booking.appointments with its columns, generated column,
+constraints, indexes and barber foreign key but none of our triggers (bench/sql/setup.sql).
+The ratios against a raw INSERT into booking.appointments (with our triggers), the baseline
+of earlier reports, are kept in the notes so the history reads on. The change feed's relay
+runs during every engine scenario (`python -m app relay`), so its cost is in the figures.
+
+uncontended  bare INSERT vs raw INSERT vs book_appointment (with and without an idempotency
+             key; and with the change feed in mode outbox), 1,000 barbers
 hot          one barber, many days
+sse          a booking's way to a connected Server-Sent Events subscriber, under the
+             uncontended load: commit to receipt
 flash        a flash sale: every client on one barber-day (conflicts and deadlocks counted)
-scale        book_appointment on a small and a large table (latency ratio)
+scale        book_appointment on a small and a large table (latency ratio; load time and size)
+growth       tps against clients (1..32); p99 of a booking and p50 of the slot search against
+             the bookings on the barber's day
 read         the day's index scan vs free_slots, c=1
-service      POST /appointments through the service (wrk) vs book_appointment in SQL
+service      POST /appointments through the service (wrk) vs the same call in SQL, and vs a
+             minimal ASGI app doing the same call (bench/asgi_baseline.py)
 explain      the plans PostgreSQL runs inside the functions (auto_explain)
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,16 +41,38 @@ from harness.cluster import psql
 from harness.service import ServiceProcess
 
 MODES = {  # sizes: the scale scenario's tables (existing appointments)
-    "full": {"rounds": 5, "seconds": 6.0, "clients": 8, "sizes": (10_000, 1_000_000)},
+    "full": {"rounds": 5, "seconds": 6.0, "clients": 8, "sizes": (10_000, 10_000_000)},
     "quick": {"rounds": 2, "seconds": 1.0, "clients": 8, "sizes": (10_000, 50_000)},
     "tiny": {"rounds": 1, "seconds": 0.5, "clients": 2, "sizes": (1_000, 3_000)},
 }
 FLASH_PER_DAY = 200  # flash-sale attempts per barber-day before moving to the next day
+GROWTH_CLIENTS = (1, 2, 4, 8, 16, 32)
+DAY_BOOKINGS = (0, 16, 64, 256)  # bench/sql/setup.sql: barber 1100 + k has k bookings on its day
+SSE_STREAMS = 50  # subscribers, one per barber 1..SSE_STREAMS
+BARE = "bare INSERT"
+RAW = "raw INSERT (with our triggers)"
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else "python3"
+
+
+@contextlib.contextmanager
+def relay(url: str, log_dir: str | None = None):
+    """The change feed's relay (`python -m app relay`) on `url` while the block runs."""
+    env = dict(os.environ, DATABASE_URL=url, LOG_LEVEL="WARNING")
+    with open(os.path.join(log_dir or tempfile.gettempdir(), "bench-relay.log"), "ab") as out:
+        proc = subprocess.Popen([PY, "-m", "app", "relay"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 class Bench:
     """One run's scenarios (the parsed command line decides their size), and what they measured:
-    the table's rows, the raw runs and the service scenario's status."""
+    the table's rows, the raw runs, the targets and the service scenario's status."""
 
     def __init__(self, args):
         self.args = args
@@ -44,6 +82,7 @@ class Bench:
         self.clients = args.clients or self.mode["clients"]
         self.rows: list[Row] = []
         self.raw: dict = {}
+        self.facts: list[str] = []  # load times, sizes: printed under the table
         self.explain_dir = (ROOT / "docs" / "bench") if args.mode == "full" and not args.no_docs else RESULTS
         self.service_status = "not run"
 
@@ -56,26 +95,89 @@ class Bench:
         self.rows += rows
         for r in rows:
             log(
-                f"{scenario:<28} {r.variant:<26} {r.tps:9.0f} tps  p50 {r.p50_ms:7.3f} ms  "
+                f"{scenario:<28} {r.variant:<34} {r.tps:9.0f} tps  p50 {r.p50_ms:7.3f} ms  "
                 f"p99 {r.p99_ms:7.3f} ms  {r.ratio} {r.note}"
             )
 
-    def uncontended(self, url):
-        runs = alternate(
-            {
-                "raw INSERT": self.pg(url, "unc_raw"),
-                "book_appointment": self.pg(url, "unc_book"),
-                "book_appointment + key": self.pg(url, "unc_book_key"),
-            },
-            self.rounds,
-        )
-        self.keep(f"uncontended, 1,000 barbers, c={self.clients}", runs, "raw INSERT")
+    def row(self, scenario: str, variant: str) -> Row | None:
+        return next((r for r in self.rows if r.scenario.startswith(scenario) and r.variant == variant), None)
+
+    # --- the engine against the physical limit ---------------------------------------------
+    def uncontended(self, url, outbox_url=None):
+        variants = {
+            BARE: self.pg(url, "unc_bare"),
+            RAW: self.pg(url, "unc_raw"),
+            "book_appointment": self.pg(url, "unc_book"),
+            "book_appointment + key": self.pg(url, "unc_book_key"),
+        }
+        if outbox_url:
+            variants["book_appointment, feed in mode outbox"] = self.pg(outbox_url, "unc_book")
+        runs = alternate(variants, self.rounds)
+        self.keep(f"uncontended, 1,000 barbers, c={self.clients}", runs, BARE, also=(RAW,))
 
     def hot_days(self, url):
         runs = alternate(
-            {"raw INSERT": self.pg(url, "hot_days_raw"), "book_appointment": self.pg(url, "hot_days_book")}, self.rounds
+            {
+                BARE: self.pg(url, "hot_days_bare"),
+                RAW: self.pg(url, "hot_days_raw"),
+                "book_appointment": self.pg(url, "hot_days_book"),
+            },
+            self.rounds,
         )
-        self.keep(f"hot barber, many days, c={self.clients}", runs, "raw INSERT")
+        self.keep(f"hot barber, many days, c={self.clients}", runs, BARE, also=(RAW,))
+
+    def sse(self, url):
+        """Commit to receipt, for SSE_STREAMS subscribers, under the uncontended load."""
+        streams = min(SSE_STREAMS, 1000)
+        seconds = max(2.0, self.seconds * self.rounds)
+        with tempfile.TemporaryDirectory(prefix="bench-sse.") as log_dir:
+            server = ServiceProcess(
+                url,
+                users=(1,),
+                log_dir=log_dir,
+                env={"MAX_STREAMS_PER_TOKEN": str(streams + 10), "MAX_STREAMS": str(streams + 10), "DB_POOL_MAX": "4"},
+            )
+            try:
+                server.start()
+            except (subprocess.CalledProcessError, RuntimeError) as e:
+                server.stop()
+                log(f"sse: skipped, the service did not start: {e}")
+                return
+            try:
+                probe = subprocess.Popen(
+                    [
+                        PY,
+                        "-m",
+                        "bench.sse_probe",
+                        server.base,
+                        server.tokens[1],
+                        str(seconds + 1.5),
+                        *map(str, range(1, streams + 1)),
+                    ],
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                assert probe.stderr.readline().strip() == "ready"
+                time.sleep(0.5)
+                load = pgbench(url, "unc_book", self.clients, seconds)
+                out, err = probe.communicate(timeout=seconds + 60)
+                got = json.loads(out.strip().splitlines()[-1])
+            finally:
+                server.stop()
+        row = Row(
+            f"sse, {streams} subscribers, c={self.clients}",
+            "booking committed -> subscriber",
+            load.tps,
+            got["p50_ms"] or float("nan"),
+            got["p99_ms"] or float("nan"),
+            "",
+            f"{got['events']} events received, max {got['max_ms']} ms; tps is the booking load's",
+        )
+        self.rows.append(row)
+        self.raw["sse"] = {"probe": got, "load": load.__dict__}
+        log(f"sse: {got}")
 
     def flash(self, url):
         def counted(script):
@@ -124,11 +226,28 @@ class Bench:
             {
                 f"book, {small:,} rows": self.pg(small_url, "unc_book"),
                 f"book, {big:,} rows": self.pg(big_url, "unc_book"),
-                f"raw INSERT, {big:,} rows": self.pg(big_url, "unc_raw"),
+                f"bare INSERT, {big:,} rows": self.pg(big_url, "unc_bare"),
             },
             self.rounds,
         )
         self.keep(f"scale, c={self.clients}", runs, f"book, {small:,} rows", ratio_by="p50")
+
+    def growth(self, url):
+        """Each point once (one round): tps against clients; a day's bookings against latency."""
+        for c in GROWTH_CLIENTS:
+            runs = alternate(
+                {BARE: self.pg(url, "unc_bare", clients=c), "book_appointment": self.pg(url, "unc_book", clients=c)}, 1
+            )
+            self.keep(f"growth: clients, c={c}", runs, BARE)
+        for k in DAY_BOOKINGS:
+            runs = alternate(
+                {
+                    "book (rolled back)": self.pg(url, "day_book", clients=1, defines={"k": k}),
+                    "free_slots": self.pg(url, "day_slots", clients=1, defines={"k": k}),
+                },
+                1,
+            )
+            self.keep(f"growth: {k} bookings on the day, c=1", runs, "book (rolled back)", ratio_by="p50")
 
     def read_path(self, url, rows: int):
         runs = alternate(
@@ -140,85 +259,173 @@ class Bench:
         )
         self.keep(f"read path, {rows:,} rows, c=1", runs, "index scan of the day", ratio_by="p50")
 
+    # --- the service against the same call in SQL and a minimal ASGI app --------------------
     def service(self, url):
         if not shutil.which("wrk"):
             self.service_status = "skipped: wrk is not installed (apt-get install wrk)"
             log(self.service_status)
             return
         pool = str(max(self.clients, 2))
+        env = {"DB_POOL_MAX": pool, "DB_POOL_MIN": pool, "RATE_LIMIT_PER_MINUTE": "0"}
         with tempfile.TemporaryDirectory(prefix="bench-service.") as log_dir:
-            server = ServiceProcess(
-                url,
-                users=(1,),
-                log_dir=log_dir,
-                # RATE_LIMIT_PER_MINUTE: the per-token limit would turn load into 429s
-                env={"DB_POOL_MAX": pool, "DB_POOL_MIN": pool, "RATE_LIMIT_PER_MINUTE": "100000000"},
-            )
+            server = ServiceProcess(url, users=(1,), log_dir=log_dir, env=env)
+            bare_dir = os.path.join(log_dir, "baseline")
+            baseline = ServiceProcess(url, log_dir=bare_dir, env=env, command=("-m", "bench.asgi_baseline"))
             try:
                 server.start()
+                baseline.start()
             except (subprocess.CalledProcessError, RuntimeError) as e:
-                server.stop()
-                if isinstance(e, subprocess.CalledProcessError):
-                    self.service_status = f"skipped: token create failed: {e.stderr.strip()[-300:]}"
-                else:
-                    self.service_status = f"skipped: the service did not start: {e}: {server.log_tail()[-500:]}"
+                self.service_status = f"skipped: a server did not start: {e}: {server.log_tail()[-500:]}"
                 log(self.service_status)
+                server.stop()
+                baseline.stop()
                 return
             try:
-                self.compare_service(url, server.base, server.tokens[1])
+                self.compare_service(url, server.base, baseline.base, server.tokens[1])
             finally:
                 server.stop()
+                baseline.stop()
 
-    def compare_service(self, url, base, token):
-        """book_appointment in SQL vs POST /appointments through the service at `base` (wrk)."""
+    def compare_service(self, url, base, baseline_base, token):
+        """POST /appointments through the service and the minimal app (wrk), and the same call in SQL."""
         offsets = iter(range(1, 10_000))
         threads = min(2, self.clients)
 
-        def wrk_run():
-            offset = next(offsets) * 10_000_000
-            secs = max(1, round(self.seconds))
-            cmd = [
-                "wrk",
-                "-t",
-                str(threads),
-                "-c",
-                str(self.clients),
-                "-d",
-                f"{secs}s",
-                "--timeout",
-                "5s",
-                "-s",
-                str(ROOT / "bench" / "wrk_book.lua"),
-                base,
-                "--",
-                str(offset),
-                token,
-                str(threads),
-            ]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            out = proc.stdout
-            if proc.returncode or "Requests/sec" not in out:
-                raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
-            failures = int(re.search(r"bench-failures (\d+)", out).group(1))
-            reqs = int(re.search(r"(\d+) requests in", out).group(1))
-            if failures:
-                log(f"wrk: {failures} of {reqs} requests did not answer 201: {proc.stderr.strip()[:600]}")
-            p = {k: int(v) / 1000 for k, v in re.findall(r"bench-latency-p(\d+)-us (\d+)", out)}
-            return Run(
-                tps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                p50_ms=p["50"],
-                p99_ms=p["99"],
-                count=reqs,
-                failed=failures,
+        def wrk_run(target):
+            def run():
+                offset = next(offsets) * 10_000_000
+                secs = max(1, round(self.seconds))
+                cmd = [
+                    "wrk",
+                    "-t",
+                    str(threads),
+                    "-c",
+                    str(self.clients),
+                    "-d",
+                    f"{secs}s",
+                    "--timeout",
+                    "5s",
+                    "-s",
+                    str(ROOT / "bench" / "wrk_book.lua"),
+                    target,
+                    "--",
+                    str(offset),
+                    token,
+                    str(threads),
+                ]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                out = proc.stdout
+                if proc.returncode or "Requests/sec" not in out:
+                    raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
+                failures = int(re.search(r"bench-failures (\d+)", out).group(1))
+                reqs = int(re.search(r"(\d+) requests in", out).group(1))
+                if failures:
+                    log(f"wrk: {failures} of {reqs} requests did not answer 201: {proc.stderr.strip()[:600]}")
+                p = {k: int(v) / 1000 for k, v in re.findall(r"bench-latency-p(\d+)-us (\d+)", out)}
+                return Run(
+                    tps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                    p50_ms=p["50"],
+                    p99_ms=p["99"],
+                    count=reqs,
+                    failed=failures,
+                )
+
+            return run
+
+        direct = "book_appointment in SQL, with a key"
+        minimal = "minimal ASGI app (wrk)"
+        runs = alternate(
+            {
+                direct: self.pg(url, "svc_direct_key"),
+                "book_appointment in SQL, no key": self.pg(url, "svc_direct"),
+                "POST /appointments (wrk)": wrk_run(base),
+                minimal: wrk_run(baseline_base),
+            },
+            self.rounds,
+        )
+        notes = {}
+        for name in ("POST /appointments (wrk)", minimal):
+            failed = sum(r.failed for r in runs[name])
+            notes[name] = f"{failed} non-201 answers" if failed else "all 201"
+        self.keep(f"service, c={self.clients}", runs, direct, notes=notes, also=(minimal,))
+        self.service_status = "ran"
+
+    # --- the targets of issue 13, read off the rows ----------------------------------------
+    def targets(self) -> list[dict]:
+        def ratio(scenario, variant, against=None):
+            r = self.row(scenario, variant)
+            if r is None:
+                return None
+            return r.also.get(against) if against else r.ratio_value
+
+        def p(scenario, variant, which):
+            r = self.row(scenario, variant)
+            return None if r is None else getattr(r, which)
+
+        out = []
+
+        def target(name, value, ok, shown):
+            out.append(
+                {
+                    "target": name,
+                    "measured": shown if value is not None else "not measured",
+                    "met": None if value is None else bool(ok(value)),
+                }
             )
 
-        runs = alternate(
-            {"book_appointment (SQL)": self.pg(url, "svc_direct"), "POST /appointments (wrk)": wrk_run}, self.rounds
+        v = ratio("uncontended", "book_appointment")
+        target(
+            "uncontended book_appointment >= 0.70x bare INSERT",
+            v,
+            lambda x: x >= 0.70,
+            f"{v:.2f}x" if v is not None else "",
         )
-        failed = sum(r.failed for r in runs["POST /appointments (wrk)"])
-        notes = {"POST /appointments (wrk)": f"{failed} non-201 answers" if failed else "all 201"}
-        self.keep(f"service, c={self.clients}", runs, "book_appointment (SQL)", notes=notes)
-        self.service_status = "ran"
+        v = ratio("hot barber", "book_appointment")
+        target(
+            "hot barber (many days) >= 0.65x bare INSERT", v, lambda x: x >= 0.65, f"{v:.2f}x" if v is not None else ""
+        )
+        v = ratio("uncontended", "book_appointment + key")
+        target(
+            "with an idempotency key >= 0.60x bare INSERT", v, lambda x: x >= 0.60, f"{v:.2f}x" if v is not None else ""
+        )
+        v = p("sse", "booking committed -> subscriber", "p99_ms")
+        target(
+            "SSE: commit to subscriber p99 <= 1 s",
+            v,
+            lambda x: x <= 1000,
+            f"p99 {v:.0f} ms (p50 {p('sse', 'booking committed -> subscriber', 'p50_ms'):.0f} ms)" if v else "",
+        )
+        v = ratio("service", "POST /appointments (wrk)")
+        sp50, sp99 = (
+            p("service", "POST /appointments (wrk)", "p50_ms"),
+            p("service", "POST /appointments (wrk)", "p99_ms"),
+        )
+        target(
+            "service >= 0.5x direct SQL (the same call), p50 and p99 reported",
+            v,
+            lambda x: x >= 0.5,
+            f"{v:.2f}x (p50 {sp50:.1f} ms, p99 {sp99:.1f} ms)" if v else "",
+        )
+        v = ratio("service", "POST /appointments (wrk)", "minimal ASGI app (wrk)")
+        target(
+            "service >= 0.8x a minimal ASGI app doing the same call",
+            v,
+            lambda x: x >= 0.8,
+            f"{v:.2f}x" if v is not None else "",
+        )
+        scale = [
+            r
+            for r in self.rows
+            if r.scenario.startswith("scale") and r.ratio_value is not None and r.variant.startswith("book")
+        ]
+        v = scale[0].ratio_value if scale else None
+        target(
+            f"p50 at the large table within 1.15x of 10 thousand ({scale[0].variant if scale else ''})",
+            v,
+            lambda x: x <= 1.15,
+            f"{v:.2f}x" if v is not None else "",
+        )
+        return out
 
     def explain(self, url, rows: int):
         """The plans PostgreSQL runs inside the functions (auto_explain, nested statements)."""

@@ -22,6 +22,7 @@ from harness.cluster import ExternalServer, psql, start_postgres
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 SETTINGS = [
     "server_version",
+    "wal_level",
     "fsync",
     "synchronous_commit",
     "full_page_writes",
@@ -54,13 +55,14 @@ class BenchServer:
         log(f"PostgreSQL: {self.server.describe()}")
         self.databases: list[str] = []
 
-    def create_db(self, name: str) -> str:
-        """A fresh database booking_bench_<name>, migrated, with bench/sql/setup.sql's data; its URL."""
+    def create_db(self, name: str, change_feed: str = "auto") -> str:
+        """A fresh database booking_bench_<name>, migrated (the change feed in mode
+        `change_feed`), with bench/sql/setup.sql's data; its URL."""
         name = f"booking_bench_{name}"
         self.server.drop_database(name)
         url = self.server.create_database(name)
         self.databases.append(name)
-        env = dict(os.environ, DATABASE_URL=url)
+        env = dict(os.environ, DATABASE_URL=url, CHANGE_FEED=change_feed)
         subprocess.run(
             [PY, "-m", "app", "migrate"],
             cwd=ROOT,

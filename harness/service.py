@@ -30,8 +30,8 @@ DEFAULT_ENV = {
 
 
 class ServiceProcess:
-    """`python -m app serve` on 127.0.0.1 (a free port) against `database_url`, with one client
-    token per user id in `users`. `env` goes over DEFAULT_ENV; the log goes to log_dir/service.log
+    """`python -m app serve` (or `command`, an app answering GET /health) on 127.0.0.1 (a free
+    port) against `database_url`, with one client token per user id in `users`. `env` goes over DEFAULT_ENV; the log goes to log_dir/service.log
     (default test-output/)."""
 
     def __init__(
@@ -41,6 +41,7 @@ class ServiceProcess:
         env: dict[str, str] | None = None,
         log_dir: str | Path | None = None,
         users: Iterable[int] = (),
+        command: tuple[str, ...] = ("-m", "app", "serve"),
     ):
         self.database_url = database_url
         self.extra_env = env or {}
@@ -50,6 +51,7 @@ class ServiceProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.users = users
+        self.command = command
         self.tokens: dict[int, str] = {}
         self.proc: subprocess.Popen | None = None
 
@@ -77,7 +79,7 @@ class ServiceProcess:
         # The log goes to a file: a pipe nobody reads would fill up and stall the service.
         self.log_file = open(self.log_path, "wb")  # noqa: SIM115 - open while the service runs; stop() closes it
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve"], env=env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT
+            [sys.executable, *self.command], env=env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

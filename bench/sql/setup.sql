@@ -35,3 +35,28 @@ EXCEPTION
     WHEN exclusion_violation THEN RETURN 'conflict';
     WHEN deadlock_detected THEN RETURN 'deadlock';
 END $$;
+
+-- The physical limit of a booking write (the baseline of every engine ratio): a copy of the
+-- appointments table with its columns, generated column, CHECK and exclusion constraints and
+-- indexes, and the barber foreign key, but none of the project's triggers.
+CREATE TABLE IF NOT EXISTS bench.bare_appointments (LIKE booking.appointments INCLUDING ALL);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conrelid = 'bench.bare_appointments'::regclass AND contype = 'f') THEN
+        ALTER TABLE bench.bare_appointments ADD FOREIGN KEY (barber_id) REFERENCES booking.barbers (id);
+    END IF;
+END $$;
+CREATE SEQUENCE IF NOT EXISTS bench.seq_bare;
+CREATE SEQUENCE IF NOT EXISTS bench.seq_bare_hot;
+CREATE SEQUENCE IF NOT EXISTS bench.seq_svc_key;
+
+-- Growth with the bookings of one day: barbers 1100 + k hold k five-minute appointments on
+-- 2045-03-01 between 00:00 and 23:00 UTC (none after), for k in 0, 16, 64, 256.
+INSERT INTO booking.services (name, duration_minutes) VALUES ('Trim', 5) ON CONFLICT (name) DO NOTHING;
+INSERT INTO booking.barbers (id, name)
+SELECT 1100 + k, 'Day barber ' || k FROM unnest(ARRAY[0, 16, 64, 256]) k
+ON CONFLICT (id) DO NOTHING;
+INSERT INTO booking.appointments (barber_id, user_id, service_name, start_time, duration_minutes)
+SELECT 1100 + k, 7, 'Trim', timestamptz '2045-03-01 00:00Z' + (i * 1380 / k) * interval '1 minute', 5
+FROM unnest(ARRAY[16, 64, 256]) k, generate_series(0, k - 1) i
+WHERE NOT EXISTS (SELECT FROM booking.appointments a WHERE a.barber_id = 1100 + k);

@@ -19,5 +19,5 @@ def test_bench_harness_runs_in_tiny_mode(database_url):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
     variants = {line.split("|")[2].strip() for line in table[1:]}
-    assert {"raw INSERT", "book_appointment", "book_appointment + key"} <= variants, proc.stdout
+    assert {"bare INSERT", "raw INSERT", "book_appointment", "book_appointment + key"} <= variants, proc.stdout
     assert "conflicts (23P01)" in proc.stdout, proc.stdout
