@@ -64,15 +64,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_relay(args: argparse.Namespace) -> None:
-    import asyncio
-    import contextlib
-
     from app.config import Settings
     from app.relay import run_forever
 
-    settings = Settings.from_env(database_url=_database_url())
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_forever(settings))
+    run_forever(Settings.from_env(database_url=_database_url()))
 
 
 def cmd_demo_data(args: argparse.Namespace) -> None:

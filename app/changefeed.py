@@ -36,7 +36,7 @@ def configure(conn: psycopg.Connection, mode: str = "auto", *, drain_timeout: fl
         raise ValueError("configure() needs an autocommit connection (a logical slot is created outside a transaction)")
     if mode in ("auto", "logical"):
         try:
-            slot = conn.execute("SELECT booking.open_logical_change_feed()").fetchone()[0]
+            slot = open_logical(conn)
             log.info("change feed: mode logical, slot %s", slot)
             return "logical"
         except psycopg.Error as e:
@@ -54,9 +54,43 @@ def configure(conn: psycopg.Connection, mode: str = "auto", *, drain_timeout: fl
     # them, then drop the slot (until it is dropped it keeps WAL).
     if conn.execute("SELECT slot_name IS NOT NULL FROM booking.change_feed").fetchone()[0]:
         drain(conn, timeout=drain_timeout)
-        conn.execute("SELECT booking.drop_change_feed_slot()")
+        deadline = time.monotonic() + drain_timeout
+        while not conn.execute("SELECT booking.drop_change_feed_slot()").fetchone()[0]:
+            if time.monotonic() > deadline:  # a relay still streams it
+                raise TimeoutError("change feed: the slot is still in use; run migrate again")
+            time.sleep(0.1)
     log.info("change feed: mode outbox")
     return "outbox"
+
+
+def _value(conn, sql: str, args=()):
+    cur = conn.cursor()
+    try:
+        cur.execute(sql, args)
+        return cur.fetchone()[0]
+    finally:
+        cur.close()
+
+
+def open_logical(conn) -> str:
+    """Mode logical on an autocommit connection (psycopg or psycopg2) whose login may create
+    replication slots: the slot, created or replaced (when PostgreSQL invalidated it) as a
+    statement of its own, then booking.open_logical_change_feed. Returns the slot's name;
+    raises the server's error when logical decoding is not possible (55000 wal_level,
+    42501 no REPLICATION, 58P01 no wal2json, 53400 no free slot)."""
+    name = _value(conn, "SELECT booking.change_feed_slot_name()")
+    status = _value(conn, "SELECT (SELECT wal_status FROM pg_replication_slots WHERE slot_name = %s)", (name,))
+    if status == "lost":
+        _value(conn, "SELECT pg_drop_replication_slot(%s)::text", (name,))
+    new = status in (None, "lost")
+    if new:
+        _value(conn, "SELECT lsn::text FROM pg_create_logical_replication_slot(%s, 'wal2json')", (name,))
+    try:
+        return _value(conn, "SELECT booking.open_logical_change_feed(%s)", (new,))
+    except Exception:
+        if new:  # not left behind to keep WAL
+            _value(conn, "SELECT pg_drop_replication_slot(%s)::text", (name,))
+        raise
 
 
 DRAIN = "SELECT status, caught_up FROM booking.relay_change_feed(10000, %s)"

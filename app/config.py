@@ -54,8 +54,11 @@
 | CHANGE_FEED_RELAY         | true           | run the change feed's relay in this process (one process of    |
 |                           |                | those running leads, the others stand by); false = another     |
 |                           |                | process runs it (`python -m app relay`)                        |
-| CHANGE_FEED_POLL_INTERVAL | 0.1            | seconds the relay waits after a call that found little: about  |
-|                           |                | how late a subscriber hears of a booking                       |
+| CHANGE_FEED_STREAM        | true           | in mode logical, stream the slot over a replication connection |
+|                           |                | (needs a login with REPLICATION); false, or when that is not   |
+|                           |                | possible: poll it through the SQL interface                    |
+| CHANGE_FEED_POLL_INTERVAL | 0.1            | seconds the relay waits after a poll that found little (mode   |
+|                           |                | outbox, or not streaming)                                      |
 | CHANGE_FEED_BATCH         | 10000          | changes one relay call reads at most (whole transactions)      |
 | CHANGE_FEED_STANDBY_SECONDS | 1.0          | how often a standby process tries to take over the relay       |
 | CORS_ALLOW_ORIGINS        | (empty)        | comma-separated origins allowed to call the API from a browser |
@@ -122,6 +125,7 @@ class Settings:
     max_streams_per_token: int = 4
     stream_recheck_seconds: float = 15.0
     change_feed_relay: bool = True
+    change_feed_stream: bool = True
     change_feed_poll_interval: float = 0.1
     change_feed_batch: int = 10000
     change_feed_standby_seconds: float = 1.0
@@ -159,6 +163,7 @@ class Settings:
             "max_streams_per_token": ("MAX_STREAMS_PER_TOKEN", int),
             "stream_recheck_seconds": ("STREAM_RECHECK_SECONDS", float),
             "change_feed_relay": ("CHANGE_FEED_RELAY", _bool),
+            "change_feed_stream": ("CHANGE_FEED_STREAM", _bool),
             "change_feed_poll_interval": ("CHANGE_FEED_POLL_INTERVAL", float),
             "change_feed_batch": ("CHANGE_FEED_BATCH", int),
             "change_feed_standby_seconds": ("CHANGE_FEED_STANDBY_SECONDS", float),

@@ -87,12 +87,15 @@ def main(argv=None) -> int:
             with relay(main_url), relay(outbox_url) if outbox_url else contextlib.nullcontext():
                 if want("uncontended"):
                     bench.uncontended(main_url, outbox_url)
+                    bench.feed_lag(main_url, "the uncontended scenario")
                 if want("hot"):
                     bench.hot_days(main_url)
                 if want("flash"):
                     bench.flash(main_url)
                 if want("growth"):
                     bench.growth(main_url)
+                    bench.feed_lag(main_url, "the growth scenario (up to 32 clients)")
+                bench.catch_up(main_url)
         if want("sse"):
             bench.sse(main_url)  # the service's own relay
         if want("scale") or want("read") or want("explain"):
@@ -104,7 +107,8 @@ def main(argv=None) -> int:
                 url = server.create_db(f"rows_{size}", change_feed="outbox")
                 psql(url, file=SQL / "load_existing.sql", variables={"rows": size})
                 psql(url, "VACUUM ANALYZE")
-                psql(url, "SELECT booking.open_logical_change_feed()")
+                psql(url, "SELECT pg_create_logical_replication_slot(booking.change_feed_slot_name(), 'wal2json')")
+                psql(url, "SELECT booking.open_logical_change_feed(true)")
                 took = time.time() - t
                 size_text = psql(url, "SELECT pg_size_pretty(pg_database_size(current_database()))")
                 fact = f"{size:,} existing appointments: loaded in {took:.0f} s, database {size_text}"

@@ -69,10 +69,13 @@ GRANT EXECUTE ON FUNCTION
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
 -- The change feed's relay runs in the service (app/relay.py): it relays, reopens a lost
--- slot, and reports the feed's state on /health.
+-- slot, and reports the feed's state on /health. booking.record_wal_changes, which takes
+-- decoded changes as arguments, is granted to nobody: a caller could forge events with it.
+-- The relay that streams the slot calls it with the login of DATABASE_URL, which needs
+-- REPLICATION anyway (a superuser, or GRANT EXECUTE on it to that login).
 GRANT EXECUTE ON FUNCTION
     booking.relay_change_feed(int, pg_lsn),
-    booking.open_logical_change_feed(),
+    booking.open_logical_change_feed(boolean),
     booking.open_outbox_change_feed(),
     booking.change_feed_status()
     TO booking_app;

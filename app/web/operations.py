@@ -26,6 +26,7 @@ class ChangeFeedHealth(msgspec.Struct, omit_defaults=True):
     status: str  # ok | behind | slot_lost | unknown
     mode: str | None = None
     relay: str = "off"  # this process: leader | standby | off
+    reading: str | None = None  # the leader: stream (the slot, over replication) | poll
     slot_status: str | None = None
     lag_bytes: int | None = None
     pending_changes: int | None = None
@@ -41,11 +42,12 @@ class Health(msgspec.Struct):
 async def change_feed_health(request: Request, timeout: float) -> ChangeFeedHealth:
     relay = request.app.state.relay
     role = "off" if relay is None else ("leader" if relay.leader.is_set() else "standby")
+    reading = relay.reading if relay is not None and role == "leader" else None
     try:
         row = await asyncio.wait_for(request.app.state.read_pool.fetchrow(QUERIES["change_feed_status"]), timeout)
     except Exception as e:  # the database answered SELECT 1: report, do not fail
         log.warning("change feed status unavailable: %r", e)
-        return ChangeFeedHealth("unknown", relay=role)
+        return ChangeFeedHealth("unknown", relay=role, reading=reading)
     lag = None if row["lag_bytes"] is None else int(row["lag_bytes"])
     pending_age = (
         (datetime.now(UTC) - row["oldest_pending"]).total_seconds() if row["oldest_pending"] is not None else 0.0
@@ -57,7 +59,7 @@ async def change_feed_health(request: Request, timeout: float) -> ChangeFeedHeal
     else:
         status = "ok"
     return ChangeFeedHealth(
-        status, row["mode"], role, row["slot_status"], lag, row["pending_changes"], row["latest_event_id"]
+        status, row["mode"], role, reading, row["slot_status"], lag, row["pending_changes"], row["latest_event_id"]
     )
 
 

@@ -3,9 +3,10 @@
 -- torture checker, tests): call it in a transaction with synchronous_commit on, commit, then
 -- call booking.relay_change_feed(..., p_upto => the result) until caught_up
 -- (app/changefeed.py, drain). With a slot (mode logical) it writes a logical message into
--- the WAL (prefix booking.change_feed.mark, which the relay filters out), so that the
--- commit flushes the WAL up to here even when nothing else was written: logical decoding
--- only reads flushed WAL. Without a slot it writes nothing.
+-- the WAL (prefix booking.change_feed.mark), so that the commit flushes the WAL up to here
+-- even when nothing else was written (logical decoding only reads flushed WAL), and so
+-- that a relay streaming the slot records how far it got when it reaches the mark
+-- (booking.record_wal_changes). Without a slot it writes nothing.
 -- Locks: none. Raises: nothing.
 CREATE OR REPLACE FUNCTION booking.change_feed_mark()
 RETURNS pg_lsn

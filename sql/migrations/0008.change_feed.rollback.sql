@@ -8,11 +8,14 @@ SELECT pg_drop_replication_slot(s.slot_name)
 DROP TRIGGER IF EXISTS appointments_stage_change ON booking.appointments;
 DROP FUNCTION IF EXISTS booking.stage_appointment_change();
 DROP FUNCTION IF EXISTS booking.relay_change_feed(int, pg_lsn);
-DROP FUNCTION IF EXISTS booking.open_logical_change_feed();
+DROP FUNCTION IF EXISTS booking.open_logical_change_feed(boolean);
 DROP FUNCTION IF EXISTS booking.open_outbox_change_feed();
 DROP FUNCTION IF EXISTS booking.drop_change_feed_slot();
 DROP FUNCTION IF EXISTS booking.change_feed_status();
 DROP FUNCTION IF EXISTS booking.change_feed_mark();
+DROP FUNCTION IF EXISTS booking.record_wal_changes(jsonb[]);
+DROP FUNCTION IF EXISTS booking.wal2json_options();
+DROP FUNCTION IF EXISTS booking.change_feed_slot_name();
 DROP FUNCTION IF EXISTS booking.announce_changed_appointments(timestamptz);
 DROP FUNCTION IF EXISTS booking.appointment_change_events(booking.appointments, booking.appointments, timestamptz);
 -- Changes staged but not relayed become events, as the old trigger would have written them.

@@ -89,11 +89,14 @@ INSERT INTO decided_functions VALUES
     -- The change feed: the service's relay runs and reports it; a mode switch of the
     -- operator's (migrate) drops the slot; the rule and the catch-up run inside them.
     ('booking.relay_change_feed(integer,pg_lsn)',                               true,  false),
-    ('booking.open_logical_change_feed()',                                      true,  false),
+    ('booking.open_logical_change_feed(boolean)',                               true,  false),
+    ('booking.change_feed_slot_name()',                                         false, false),
     ('booking.open_outbox_change_feed()',                                       true,  false),
     ('booking.change_feed_status()',                                            true,  false),
     ('booking.drop_change_feed_slot()',                                         false, false),
     ('booking.change_feed_mark()',                                              false, false),
+    ('booking.record_wal_changes(jsonb[])',                                     false, false),
+    ('booking.wal2json_options()',                                              false, false),
     ('booking.announce_changed_appointments(timestamp with time zone)',         false, false),
     ('booking.appointment_change_events(booking.appointments,booking.appointments)', false, false);
 

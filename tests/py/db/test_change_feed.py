@@ -129,27 +129,37 @@ class _Undo(Exception):
     pass
 
 
-async def _events(conn) -> list[asyncpg.Record]:
+async def _events(conn, after: int = 0) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT id, appointment_id, version, barber_id, kind FROM booking.appointment_events ORDER BY id"
+        "SELECT id, appointment_id, version, barber_id, kind FROM booking.appointment_events WHERE id > $1 ORDER BY id",
+        after,
     )
 
 
-async def test_every_committed_change_is_announced_once_and_none_that_rolled_back(feed_database):
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "polled"])
+async def test_every_committed_change_is_announced_once_and_none_that_rolled_back(feed_database, stream):
+    """In mode outbox a relay asked to stream polls: there is no slot to stream."""
     mode, url = feed_database
     conn = await asyncpg.connect(url)
     try:
         assert await conn.fetchval("SELECT mode FROM booking.change_feed") == mode
+        await drain(conn)
+        mark = await conn.fetchval("SELECT coalesce(max(id), 0) FROM booking.appointment_events")
         committed: set = set()
         rolled_back: set = set()
-        relay = ChangeFeedRelay(Settings.from_env(database_url=url, db_role=None, change_feed_poll_interval=0.02))
+        relay = ChangeFeedRelay(
+            Settings.from_env(database_url=url, db_role=None, change_feed_poll_interval=0.02, change_feed_stream=stream)
+        )
         await relay.start()
+        await relay.wait_leader(5)
         try:
             await _workload(url, 3.0, seed=1, committed=committed, rolled_back=rolled_back)
+            assert relay.reading == ("stream" if stream and mode == "logical" else "poll")
+            await drain(conn)  # while the relay runs: a streaming relay reaches the mark
         finally:
             await relay.stop()
         await drain(conn)
-        events = await _events(conn)
+        events = await _events(conn, mark)
         got = [(e["appointment_id"], e["version"], e["barber_id"]) for e in events]
         assert len(got) == len(set(got)), "an event was announced twice"
         assert set(got) == committed
@@ -294,13 +304,13 @@ async def test_relay_leadership_passes_on_when_the_leader_stops(feed_database):
     settings = Settings.from_env(database_url=url, db_role=None, change_feed_standby_seconds=0.1)
     first, second = ChangeFeedRelay(settings), ChangeFeedRelay(settings)
     await first.start()
-    await asyncio.wait_for(first.leader.wait(), 5)
+    await first.wait_leader(5)
     await second.start()
     try:
         await asyncio.sleep(0.5)
         assert not second.leader.is_set()
         await first.stop()
-        await asyncio.wait_for(second.leader.wait(), 5)
+        await second.wait_leader(5)
     finally:
         await first.stop()
         await second.stop()
@@ -363,11 +373,17 @@ async def test_a_lost_slot_is_reopened_and_what_it_missed_is_announced(logical_d
         b = await conn.fetchval("SELECT id FROM booking.book_appointment(3, 7, 'Cut', $1)", DAY + timedelta(hours=11))
         assert await conn.fetchval("SELECT status FROM booking.relay_change_feed()") == "slot_lost"
         relay = ChangeFeedRelay(Settings.from_env(database_url=url, db_role=None))
-        row = await relay.relay_once(conn)  # reopens, and announces the catch-up
-        assert row["status"] == "slot_lost"
-        status = await conn.fetchrow("SELECT * FROM booking.change_feed_status()")
-        assert status["mode"] == "logical" and status["slot_status"] == "reserved"
-        await drain(conn)
+        await relay.start()  # reopens the slot, and announces the catch-up
+        try:
+            for _ in range(200):
+                status = await conn.fetchrow("SELECT * FROM booking.change_feed_status()")
+                if status["slot_status"] == "reserved":
+                    break
+                await asyncio.sleep(0.05)
+            assert status["mode"] == "logical" and status["slot_status"] == "reserved"
+            await drain(conn)
+        finally:
+            await relay.stop()
         kinds = {
             (r["appointment_id"], r["version"]): r["kind"]
             for r in await conn.fetch("SELECT appointment_id, version, kind FROM booking.appointment_events")

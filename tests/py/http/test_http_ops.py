@@ -46,12 +46,17 @@ async def test_health_ok_and_open(client):
 
 async def test_health_reports_the_change_feed(client, http_app, clean_db):
     """The feed's mode and state, and whether this process runs the relay."""
-    await asyncio.wait_for(http_app.state.relay.leader.wait(), 5)
-    feed = (await client.get("/health")).json()["change_feed"]
+    await http_app.state.relay.wait_leader(5)
+    for _ in range(100):
+        feed = (await client.get("/health")).json()["change_feed"]
+        if feed.get("reading"):
+            break
+        await asyncio.sleep(0.05)
     mode = await clean_db.fetchval("SELECT mode FROM booking.change_feed")
     assert feed["status"] == "ok" and feed["mode"] == mode and feed["relay"] == "leader"
-    if mode == "logical":
+    if mode == "logical":  # the test suite logs in as a superuser: the slot is streamed
         assert feed["slot_status"] in ("reserved", "extended") and feed["lag_bytes"] >= 0
+        assert feed["reading"] == "stream"
     assert feed["pending_changes"] == 0
 
 
