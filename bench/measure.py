@@ -46,6 +46,8 @@ def pgbench(url: str, script: str, clients: int, seconds: float, defines: dict |
         cmd = [
             "pgbench",
             "-n",
+            "-M",
+            "prepared",  # like the service's driver (asyncpg prepares): parsing is no part of either side
             "-f",
             str(SQL / f"{script}.sql"),
             "-c",

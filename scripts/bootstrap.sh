@@ -15,6 +15,14 @@ missing=()
 if [ -z "${DATABASE_URL:-}" ] && [ -z "$(pg_bindir)" ]; then
     missing+=(postgresql postgresql-contrib)
 fi
+# The change feed reads the WAL through wal2json (app/changefeed.py); without it the
+# feed falls back to the outbox, which works but is not what production runs.
+if [ -z "${DATABASE_URL:-}" ] || [ "$want_pgtap" = 1 ]; then
+    major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null || true)
+    if [ -n "$major" ] && [ ! -f "/usr/lib/postgresql/$major/lib/wal2json.so" ]; then
+        missing+=("postgresql-$major-wal2json")
+    fi
+fi
 if [ "$want_pgtap" = 1 ]; then
     command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)
     major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null || true)

@@ -5,18 +5,23 @@
 -- The service's role cannot read booking.api_tokens; this is its only way in. The role it
 -- returns is what the request may act as (the service sets booking.acting_role to it).
 -- Locks: none. Raises: nothing.
+-- PL/pgSQL keeps this body's plan for the session; as a SQL function it could not be inlined
+-- (SET clause, SECURITY DEFINER or sub-selects) and was parsed and planned at every call.
 CREATE OR REPLACE FUNCTION booking.authenticate_token(p_token_hash bytea)
 RETURNS TABLE (user_id bigint, role text, barber_id bigint)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT t.user_id, t.role, t.barber_id
-    FROM booking.api_tokens t
-    WHERE t.token_hash = p_token_hash
-      AND t.revoked_at IS NULL
-      AND (t.expires_at IS NULL OR t.expires_at > now())
-      AND (t.role = 'client'
-           OR EXISTS (SELECT 1 FROM booking.staff s
-                       WHERE s.user_id = t.user_id AND s.role = t.role
-                         AND s.barber_id IS NOT DISTINCT FROM t.barber_id))
+BEGIN
+    RETURN QUERY
+        SELECT t.user_id, t.role, t.barber_id
+        FROM booking.api_tokens t
+        WHERE t.token_hash = p_token_hash
+          AND t.revoked_at IS NULL
+          AND (t.expires_at IS NULL OR t.expires_at > now())
+          AND (t.role = 'client'
+               OR EXISTS (SELECT 1 FROM booking.staff s
+                           WHERE s.user_id = t.user_id AND s.role = t.role
+                             AND s.barber_id IS NOT DISTINCT FROM t.barber_id));
+END
 $$;

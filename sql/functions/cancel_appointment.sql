@@ -12,6 +12,10 @@ CREATE OR REPLACE FUNCTION booking.cancel_appointment(
 RETURNS SETOF booking.appointment_records
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- Plans built once per session. PostgreSQL otherwise plans again, at every call, each
+-- statement whose generic plan it guesses dearer than a custom one (generate_series over
+-- a parameter, in booking.unavailability): 40% of a booking's time (docs/BENCHMARKS.md).
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     RETURN QUERY

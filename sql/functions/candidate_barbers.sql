@@ -1,12 +1,17 @@
 -- booking.candidate_barbers(service) -> ids of the barbers who offer it (booking.offers),
 -- ascending. Used by "any barber" bookings and slot searches.
 -- Locks: none. Raises: nothing.
+-- PL/pgSQL keeps this body's plan for the session; as a SQL function it could not be inlined
+-- (SET clause, SECURITY DEFINER or sub-selects) and was parsed and planned at every call.
 CREATE OR REPLACE FUNCTION booking.candidate_barbers(p_service text)
 RETURNS bigint[]
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(array_agg(b.id ORDER BY b.id), '{}')
-    FROM booking.barbers b
-    WHERE booking.offers(b.id, p_service)
+BEGIN
+    RETURN (
+        SELECT coalesce(array_agg(b.id ORDER BY b.id), '{}')
+        FROM booking.barbers b
+        WHERE booking.offers(b.id, p_service));
+END
 $$;

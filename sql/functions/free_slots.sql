@@ -31,6 +31,10 @@ CREATE OR REPLACE FUNCTION booking.free_slots(
 RETURNS TABLE (start_time timestamptz, end_time timestamptz)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- Plans built once per session. PostgreSQL otherwise plans again, at every call, each
+-- statement whose generic plan it guesses dearer than a custom one (generate_series over
+-- a parameter, in booking.unavailability): 40% of a booking's time (docs/BENCHMARKS.md).
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
