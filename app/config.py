@@ -49,6 +49,9 @@
 |                           |                | closed                                                         |
 | MAX_STREAMS               | 500            | open event streams of the process, then 503 + Retry-After      |
 | MAX_STREAMS_PER_TOKEN     | 4              | open event streams of one token, then 429 + Retry-After        |
+| TOKEN_CACHE_SECONDS       | 30             | how long the service may reuse a token's check; a revocation   |
+|                           |                | empties the cache at once (NOTIFY booking_tokens); at worst    |
+|                           |                | this long after (app.web.auth); 0 = ask the database each time |
 | STREAM_RECHECK_SECONDS    | 15             | how often open event streams re-check their tokens (and send a |
 |                           |                | keep-alive); a revoked token's stream ends within this         |
 | CHANGE_FEED_RELAY         | true           | run the change feed's relay in this process (one process of    |
@@ -124,6 +127,7 @@ class Settings:
     max_streams: int = 500
     max_streams_per_token: int = 4
     stream_recheck_seconds: float = 15.0
+    token_cache_seconds: float = 30.0
     change_feed_relay: bool = True
     change_feed_stream: bool = True
     change_feed_poll_interval: float = 0.1
@@ -162,6 +166,7 @@ class Settings:
             "max_streams": ("MAX_STREAMS", int),
             "max_streams_per_token": ("MAX_STREAMS_PER_TOKEN", int),
             "stream_recheck_seconds": ("STREAM_RECHECK_SECONDS", float),
+            "token_cache_seconds": ("TOKEN_CACHE_SECONDS", float),
             "change_feed_relay": ("CHANGE_FEED_RELAY", _bool),
             "change_feed_stream": ("CHANGE_FEED_STREAM", _bool),
             "change_feed_poll_interval": ("CHANGE_FEED_POLL_INTERVAL", float),
@@ -209,6 +214,8 @@ class Settings:
         ):
             if name in values and not values[name] > 0:
                 raise SystemExit(f"{name.upper()} must be a positive number")
+        if not values.get("token_cache_seconds", 0) >= 0:
+            raise SystemExit("TOKEN_CACHE_SECONDS must be 0 (off) or a positive number of seconds")
         if not values.get("read_statement_timeout", 1) > 0:
             raise SystemExit("READ_STATEMENT_TIMEOUT must be a positive number of seconds")
         return cls(**values)

@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -80,6 +81,27 @@ class EventHub:
         self.listening = asyncio.Event()  # set while a LISTEN connection is up
         self.connections_made = 0
         self.reads = 0  # events_since queries run by the feeds (tests count them)
+        # Other channels heard on the same connection: {channel: callback(payload)}, and
+        # callbacks told when listening starts (True) or stops (False) (app.web.auth's
+        # token cache: it may only serve while it would hear a revocation).
+        self._channels: dict[str, Callable[[str], None]] = {}
+        self._on_listening: list[Callable[[bool], None]] = []
+
+    def subscribe(self, channel: str, on_payload: Callable[[str], None], on_listening: Callable[[bool], None]) -> None:
+        """Hear `channel` on the hub's LISTEN connection (call before start())."""
+        self._channels[channel] = on_payload
+        self._on_listening.append(on_listening)
+
+    def _listening(self, up: bool) -> None:
+        if up:
+            self.listening.set()
+        else:
+            self.listening.clear()
+        for callback in self._on_listening:
+            try:
+                callback(up)
+            except Exception:
+                log.exception("a listener of the event hub failed")
 
     # --- streams --------------------------------------------------------------------------
     def open(self, barber_id: int, token_hash: bytes, identity: tuple, start_after: int) -> Stream:
@@ -194,6 +216,8 @@ class EventHub:
             try:
                 conn = await dbmod.connect(self.settings, timeout=5)
                 await conn.add_listener(CHANNEL, self._on_notify)
+                for channel, on_payload in self._channels.items():
+                    await conn.add_listener(channel, lambda _c, _p, _ch, payload, f=on_payload: f(payload))
                 conn.add_termination_listener(self._on_terminate)
             except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
                 log.warning("event feed: cannot LISTEN (%s); retrying in %.1fs", e, backoff)
@@ -203,7 +227,7 @@ class EventHub:
             self._conn = conn
             self.connections_made += 1
             self._lost.clear()
-            self.listening.set()
+            self._listening(True)
             backoff = 0.1
             if not first:
                 log.info("event feed: LISTEN connection restored; the feeds read again")
@@ -220,7 +244,7 @@ class EventHub:
                         except Exception:
                             break
             finally:
-                self.listening.clear()
+                self._listening(False)
                 self._conn = None
                 if not conn.is_closed():
                     conn.terminate()

@@ -56,6 +56,7 @@ FEED_LAG_BYTES = Gauge(
     "booking_change_feed_lag_bytes", "WAL the change feed's replication slot keeps (mode logical; -1 without a slot)"
 )
 FEED_PENDING = Gauge("booking_change_feed_pending_changes", "Outbox rows not relayed yet (mode outbox)")
+TOKEN_CACHE = Counter("booking_token_cache", "Token checks answered from the cache (hit) or the database (miss)", ["result"])
 FEED_RELAY_LEADER = Gauge("booking_change_feed_relay_leader", "1 while this process runs the change feed's relay")
 
 METRIC_NAMES = (
@@ -74,6 +75,7 @@ METRIC_NAMES = (
     "booking_change_feed_lag_bytes",
     "booking_change_feed_pending_changes",
     "booking_change_feed_relay_leader",
+    "booking_token_cache_total",
 )
 
 
@@ -84,6 +86,8 @@ def render() -> tuple[bytes, str]:
 
 def _touch_known_series() -> None:
     """Create the usual label sets at 0, so every metric name is scraped from the start."""
+    for result in ("hit", "miss"):
+        TOKEN_CACHE.labels(result)
     for op in ("create", "update", "cancel"):
         BOOKING_ATTEMPTS.labels(op)
         for outcome in ("success", "slot_conflict", "version_mismatch", "lock_timeout"):

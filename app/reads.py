@@ -17,11 +17,16 @@ async def _fetch(db, name: str, *args: Any) -> list:
         return await db.fetch(QUERIES[name], *args)
 
 
-async def authenticate(db, token_hash: bytes) -> Caller | None:
-    """The caller of a bearer token (its SHA-256), or None: unknown, expired, revoked, or a
-    staff token whose user lost the role."""
+async def authenticate(db, token_hash: bytes) -> tuple[Caller, float | None] | None:
+    """The caller of a bearer token (its SHA-256) and until when that holds at most (the
+    token's expiry as a Unix time; None: no expiry), or None: unknown, expired, revoked, or
+    a staff token whose user lost the role."""
     rows = await _fetch(db, "authenticate_token", token_hash)
-    return Caller(rows[0]["user_id"], rows[0]["role"], rows[0]["barber_id"], token_hash) if rows else None
+    if not rows:
+        return None
+    r = rows[0]
+    until = r["valid_until"].timestamp() if r["valid_until"] is not None else None
+    return Caller(r["user_id"], r["role"], r["barber_id"], token_hash), until
 
 
 async def appointment(db, appointment_id: int, user_id: int, acting_role: str = "") -> Appointment | None:

@@ -8,6 +8,7 @@ serving(app)                             the app under uvicorn on 127.0.0.1, in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -132,6 +133,10 @@ async def running(app):
     await started.wait()
     if failure:
         raise failure[0]
+    hub = getattr(app.state, "events", None)
+    if hub is not None:  # serving as it would in production: listening (the token cache on)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hub.listening.wait(), timeout=10)
     try:
         yield app
     finally:

@@ -37,8 +37,8 @@ SELECT a.* FROM booking.get_appointment(booking.with_settings($1::bigint, NULL, 
 
 -- name: authenticate_token
 -- The caller of a bearer token, from the SHA-256 of the token; no row when unknown,
--- expired or revoked.
-SELECT t.user_id, t.role, t.barber_id FROM booking.authenticate_token($1::bytea) AS t;
+-- expired or revoked. valid_until: the token's expiry (a cache must not outlive it).
+SELECT t.user_id, t.role, t.barber_id, t.valid_until FROM booking.authenticate_token($1::bytea) AS t;
 
 -- name: authenticate_tokens
 -- The callers of several tokens at once (SHA-256 hashes $1), for re-checking the tokens of

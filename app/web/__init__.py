@@ -44,7 +44,7 @@ from app.tuning import configure_booking_service
 from app.web import barbers, operations, page
 from app.web.admission import admission
 from app.web.appointments import AppointmentController
-from app.web.auth import DEPENDENCIES
+from app.web.auth import DEPENDENCIES, TokenCache
 from app.web.middleware import head_as_get, json_bodies, latency, security_headers
 from app.web.openapi import openapi_config
 from app.web.problems import exception_to_response
@@ -103,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pool = app.state.pools.write  # the booking calls
         app.state.read_pool = app.state.pools.read  # everything else
         app.state.events = EventHub(settings, read_pool=app.state.read_pool)
+        app.state.token_cache = TokenCache(settings.token_cache_seconds)
+        app.state.events.subscribe(TokenCache.CHANNEL, app.state.token_cache.clear, app.state.token_cache.listening)
         app.state.write_limiter = WriteLimiter(settings.rate_limit_per_minute)
         await app.state.events.start()
         app.state.relay = ChangeFeedRelay(settings) if settings.change_feed_relay else None

@@ -56,3 +56,19 @@ async def relay_all(pool) -> None:
 
     async with pool.acquire() as conn:
         await drain(conn)
+
+
+async def refused_within(request, seconds: float = 2.0) -> None:
+    """A token change reaches the service's token cache by a notification (app.web.auth):
+    `request()` (an awaitable HTTP call) must answer 401 within `seconds`."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        r = await request()
+        if r.status_code == 401:
+            assert r.headers["www-authenticate"].startswith("Bearer")
+            return
+        assert time.monotonic() < deadline, f"still {r.status_code} {seconds} s after the change"
+        await asyncio.sleep(0.02)

@@ -86,6 +86,7 @@ INSERT INTO decided_functions VALUES
     ('booking.check_appointment_overlap()',                                     false, false),
     ('booking.stamp_appointment_version()',                                     false, false),
     ('booking.stage_appointment_change()',                                      false, false),
+    ('booking.announce_token_change()',                                         false, false),
     -- The change feed: the service's relay runs and reports it; a mode switch of the
     -- operator's (migrate) drops the slot; the rule and the catch-up run inside them.
     ('booking.relay_change_feed(integer,pg_lsn)',                               true,  false),

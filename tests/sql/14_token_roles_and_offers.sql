@@ -4,7 +4,7 @@
 --   * authenticate_token() refuses a staff token whose user no longer holds that role;
 --   * the "offers" rule (booking.offers) holds for a named barber, a move and the slot search.
 BEGIN;
-SELECT plan(23);
+SELECT plan(28);
 \ir fixtures.psql
 
 -- User 2002 is an admin (fixtures); user 1001 a client. An appointment of 1001, one of 1002.
@@ -61,6 +61,28 @@ SELECT is_empty($$SELECT * FROM booking.authenticate_token(sha256('barber-token'
                 'a barber token for barber 9003 is refused once its user is the barber of 9001');
 SELECT booking.revoke_api_token(sha256('client-token')) AS revoked \gset
 SELECT is_empty($$SELECT * FROM booking.authenticate_token(sha256('client-token'))$$, 'a revoked token is refused');
+
+-- 2b. What the service's token cache relies on: the answer says until when it holds, and
+--     every change that can withdraw it notifies booking_tokens (once per statement).
+SELECT booking.create_api_token(sha256('expiring-token'), 1001, 'client', NULL, now() + interval '1 hour');
+SELECT is((SELECT valid_until FROM booking.authenticate_token(sha256('expiring-token'))), now() + interval '1 hour',
+          'authenticate_token says until when its answer holds: the expiry');
+SELECT triggers_are('booking', 'api_tokens', ARRAY['api_tokens_announce_change'], 'api_tokens announces its changes');
+SELECT triggers_are('booking', 'staff', ARRAY['staff_announce_change'], 'staff announces its changes');
+SELECT is((SELECT array_agg(DISTINCT evt ORDER BY evt)::text[] FROM (
+               SELECT CASE WHEN (t.tgtype::int & 4) > 0 THEN 'INSERT' END AS evt FROM pg_trigger t
+                WHERE t.tgname IN ('api_tokens_announce_change', 'staff_announce_change')
+               UNION ALL SELECT CASE WHEN (t.tgtype::int & 8) > 0 THEN 'DELETE' END FROM pg_trigger t
+                WHERE t.tgname IN ('api_tokens_announce_change', 'staff_announce_change')
+               UNION ALL SELECT CASE WHEN (t.tgtype::int & 16) > 0 THEN 'UPDATE' END FROM pg_trigger t
+                WHERE t.tgname IN ('api_tokens_announce_change', 'staff_announce_change')
+               UNION ALL SELECT CASE WHEN (t.tgtype::int & 32) > 0 THEN 'TRUNCATE' END FROM pg_trigger t
+                WHERE t.tgname IN ('api_tokens_announce_change', 'staff_announce_change')) e WHERE evt IS NOT NULL),
+          ARRAY['DELETE', 'TRUNCATE', 'UPDATE'],
+          'on UPDATE, DELETE and TRUNCATE (an INSERT withdraws nothing)');
+SELECT ok((SELECT bool_and(t.tgenabled = 'O' AND (t.tgtype::int & 1) = 0) FROM pg_trigger t
+            WHERE t.tgname IN ('api_tokens_announce_change', 'staff_announce_change')),
+          'enabled, once per statement');
 
 -- 3. The offers rule, for a named barber too.
 INSERT INTO booking.barber_services (barber_id, service_id)
