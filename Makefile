@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: help install test test-quick lint run migrate torture clean bench bench-quick
+.PHONY: help install test test-quick lint run migrate torture clean bench bench-quick bench-profile
 
 help:
 	@echo "make run      start the service with demo data on http://$(HOST):$(PORT)/"
@@ -20,6 +20,7 @@ help:
 	@echo "make torture  fault-injection workload and invariant checker (TORTURE_DURATION=180 seconds)"
 	@echo "make bench    engine and service vs the physical limit (~10 min); writes docs/BENCHMARKS.md"
 	@echo "make bench-quick  the same scenarios, short (under a minute)"
+	@echo "make bench-profile  py-spy flame graphs of the service under load (docs/bench/)"
 	@echo "make clean    remove .venv/ and the embedded database in .pgdata/"
 
 install:
@@ -50,6 +51,12 @@ bench:
 	@scripts/bootstrap.sh
 	@bench/install-tools.sh
 	@BENCH_COMMAND="make bench" $(PY) -m bench.run --mode full
+	@$(PY) -m bench.profile
+
+bench-profile:
+	@scripts/bootstrap.sh
+	@bench/install-tools.sh
+	@$(PY) -m bench.profile
 
 bench-quick:
 	@scripts/bootstrap.sh

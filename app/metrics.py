@@ -56,7 +56,9 @@ FEED_LAG_BYTES = Gauge(
     "booking_change_feed_lag_bytes", "WAL the change feed's replication slot keeps (mode logical; -1 without a slot)"
 )
 FEED_PENDING = Gauge("booking_change_feed_pending_changes", "Outbox rows not relayed yet (mode outbox)")
-TOKEN_CACHE = Counter("booking_token_cache", "Token checks answered from the cache (hit) or the database (miss)", ["result"])
+TOKEN_CACHE = Counter(
+    "booking_token_cache", "Token checks answered from the cache (hit) or the database (miss)", ["result"]
+)
 FEED_RELAY_LEADER = Gauge("booking_change_feed_relay_leader", "1 while this process runs the change feed's relay")
 
 METRIC_NAMES = (

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int)
     p.add_argument("--seconds", type=float)
     p.add_argument("--clients", type=int)
-    p.add_argument("--only", help="comma-separated: uncontended,hot,sse,flash,growth,scale,read,service,explain")
+    p.add_argument("--only", help="comma-separated: uncontended,hot,sse,flash,growth,scale,read,service,layers,explain")
     p.add_argument("--no-docs", action="store_true", help="do not write docs/BENCHMARKS.md")
     p.add_argument("--keep", action="store_true", help="keep the cluster and databases (debugging)")
     args = p.parse_args(argv)
@@ -77,16 +77,23 @@ def main(argv=None) -> int:
             f"c={bench.clients}"
         )
         engine = want("uncontended") or want("hot") or want("flash") or want("growth") or want("sse")
-        main_url = server.create_db("main") if (engine or want("service")) else None
+        main_url = server.create_db("main") if (engine or want("service") or want("layers")) else None
         feed = psql(main_url, "SELECT mode FROM booking.change_feed") if main_url else "n/a"
         bench.facts.append(
             f"Change feed of the main database: mode {feed}; its relay runs during every engine scenario"
         )
         if engine:
             outbox_url = server.create_db("outbox", change_feed="outbox") if want("uncontended") else None
-            with relay(main_url), relay(outbox_url) if outbox_url else contextlib.nullcontext():
+            # A measurement only: the same engine without appointments_check_overlap (the
+            # constraint alone refuses an overlap there, with a raw 23P01).
+            no_trigger_url = server.create_db("notrigger") if want("uncontended") else None
+            if no_trigger_url:
+                psql(no_trigger_url, "ALTER TABLE booking.appointments DISABLE TRIGGER appointments_check_overlap")
+            with contextlib.ExitStack() as relays:
+                for u in filter(None, (main_url, outbox_url, no_trigger_url)):
+                    relays.enter_context(relay(u))
                 if want("uncontended"):
-                    bench.uncontended(main_url, outbox_url)
+                    bench.uncontended(main_url, outbox_url, no_trigger_url)
                     bench.feed_lag(main_url, "the uncontended scenario")
                 if want("hot"):
                     bench.hot_days(main_url)
@@ -125,7 +132,8 @@ def main(argv=None) -> int:
                     bench.read_path(urls[big], big)
             if want("explain"):
                 bench.explain(urls[big], big)
-        if want("service"):
+        bench.layers_wanted = want("layers")
+        if want("service") or want("layers"):
             bench.service(main_url)  # the service's own relay runs the feed
     finally:
         server.close()

@@ -19,6 +19,8 @@ growth       tps against clients (1..32); p99 of a booking and p50 of the slot s
 read         the day's index scan vs free_slots, c=1
 service      POST /appointments through the service (wrk) vs the same call in SQL, and vs a
              minimal ASGI app doing the same call (bench/asgi_baseline.py)
+layers       the service against itself without one layer (bench/layers.py: each
+             middleware, the token cache), one layer at a time
 explain      the plans PostgreSQL runs inside the functions (auto_explain)
 """
 
@@ -85,6 +87,8 @@ class Bench:
         self.facts: list[str] = []  # load times, sizes: printed under the table
         self.explain_dir = (ROOT / "docs" / "bench") if args.mode == "full" and not args.no_docs else RESULTS
         self.service_status = "not run"
+        self._wrk_offsets = iter(range(1, 1_000_000))
+        self.layers_wanted = True  # bench.run turns it off with --only service
 
     def pg(self, url, script, clients=None, defines=None):
         return lambda: pgbench(url, script, clients or self.clients, self.seconds, defines)
@@ -103,7 +107,7 @@ class Bench:
         return next((r for r in self.rows if r.scenario.startswith(scenario) and r.variant == variant), None)
 
     # --- the engine against the physical limit ---------------------------------------------
-    def uncontended(self, url, outbox_url=None):
+    def uncontended(self, url, outbox_url=None, no_trigger_url=None):
         variants = {
             BARE: self.pg(url, "unc_bare"),
             RAW: self.pg(url, "unc_raw"),
@@ -112,6 +116,8 @@ class Bench:
         }
         if outbox_url:
             variants["book_appointment, feed in mode outbox"] = self.pg(outbox_url, "unc_book")
+        if no_trigger_url:  # what the overlap trigger's probe costs a booking (issue 13, item 2)
+            variants["book_appointment, overlap trigger off"] = self.pg(no_trigger_url, "unc_book")
         runs = alternate(variants, self.rounds)
         self.keep(f"uncontended, 1,000 barbers, c={self.clients}", runs, BARE, also=(RAW,))
 
@@ -307,56 +313,106 @@ class Bench:
                 return
             try:
                 self.compare_service(url, server.base, baseline.base, server.tokens[1])
+                baseline.stop()
+                if self.layers_wanted:
+                    self.service_layers(url, server, env, log_dir)
             finally:
                 server.stop()
                 baseline.stop()
 
-    def compare_service(self, url, base, baseline_base, token):
-        """POST /appointments through the service and the minimal app (wrk), and the same call in SQL."""
-        offsets = iter(range(1, 10_000))
+    def service_layers(self, url, server, env, log_dir):
+        """Each layer of the service on and off (bench/layers.py): the whole service against
+        the same service without that one layer, alternated round by round."""
+        from bench.layers import LAYERS
+
+        whole = "the whole service"
+        runs: dict[str, list[Run]] = {whole: []}
+        for layer in LAYERS:
+            variant = ServiceProcess(
+                url,
+                log_dir=os.path.join(log_dir, f"without-{layer}"),
+                env={**env, "BENCH_WITHOUT": layer},
+                command=("-m", "bench.layers"),
+            )
+            variant.start()
+            try:
+                pair = alternate(
+                    {
+                        whole: self.wrk(server.base, server.tokens[1]),
+                        f"without {layer}": self.wrk(variant.base, server.tokens[1]),
+                    },
+                    self.rounds,
+                )
+            finally:
+                variant.stop()
+            runs[whole] += pair[whole]
+            runs[f"without {layer}"] = pair[f"without {layer}"]
+        # Each variant's ratio is paired with the rounds of the whole service run next to it.
+        self.raw[f"service layers, c={self.clients}"] = {n: [r.__dict__ for r in rs] for n, rs in runs.items()}
+        rows = []
+        for layer in LAYERS:
+            name = f"without {layer}"
+            i = LAYERS.index(layer) * self.rounds
+            paired = {whole: runs[whole][i : i + self.rounds], name: runs[name]}
+            rows += [r for r in summarize(f"service layers, c={self.clients}", paired, whole) if r.variant == name]
+        whole_row = summarize(f"service layers, c={self.clients}", {whole: runs[whole]}, whole)[0]
+        whole_row.note = "POST /appointments (wrk), every layer on: the baseline of this block"
+        for r in rows:
+            r.note = "> 1.00x: what the layer costs; ~1.00x: nothing measurable"
+        self.rows += [whole_row, *rows]
+        for r in [whole_row, *rows]:
+            log(
+                f"{r.scenario:<28} {r.variant:<34} {r.tps:9.0f} tps  p50 {r.p50_ms:7.3f} ms  p99 {r.p99_ms:7.3f} ms  {r.ratio}"
+            )
+
+    def wrk(self, target: str, token: str):
+        """A round of POST /appointments against `target` (wrk, bench/wrk_book.lua): a
+        callable for alternate(). Each round books in a range of days of its own."""
         threads = min(2, self.clients)
 
-        def wrk_run(target):
-            def run():
-                offset = next(offsets) * 10_000_000
-                secs = max(1, round(self.seconds))
-                cmd = [
-                    "wrk",
-                    "-t",
-                    str(threads),
-                    "-c",
-                    str(self.clients),
-                    "-d",
-                    f"{secs}s",
-                    "--timeout",
-                    "5s",
-                    "-s",
-                    str(ROOT / "bench" / "wrk_book.lua"),
-                    target,
-                    "--",
-                    str(offset),
-                    token,
-                    str(threads),
-                ]
-                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-                out = proc.stdout
-                if proc.returncode or "Requests/sec" not in out:
-                    raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
-                failures = int(re.search(r"bench-failures (\d+)", out).group(1))
-                reqs = int(re.search(r"(\d+) requests in", out).group(1))
-                if failures:
-                    log(f"wrk: {failures} of {reqs} requests did not answer 201: {proc.stderr.strip()[:600]}")
-                p = {k: int(v) / 1000 for k, v in re.findall(r"bench-latency-p(\d+)-us (\d+)", out)}
-                return Run(
-                    tps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                    p50_ms=p["50"],
-                    p99_ms=p["99"],
-                    count=reqs,
-                    failed=failures,
-                )
+        def run():
+            offset = next(self._wrk_offsets) * 10_000_000
+            secs = max(1, round(self.seconds))
+            cmd = [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(self.clients),
+                "-d",
+                f"{secs}s",
+                "--timeout",
+                "5s",
+                "-s",
+                str(ROOT / "bench" / "wrk_book.lua"),
+                target,
+                "--",
+                str(offset),
+                token,
+                str(threads),
+            ]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            out = proc.stdout
+            if proc.returncode or "Requests/sec" not in out:
+                raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
+            failures = int(re.search(r"bench-failures (\d+)", out).group(1))
+            reqs = int(re.search(r"(\d+) requests in", out).group(1))
+            if failures:
+                log(f"wrk: {failures} of {reqs} requests did not answer 201: {proc.stderr.strip()[:600]}")
+            p = {k: int(v) / 1000 for k, v in re.findall(r"bench-latency-p(\d+)-us (\d+)", out)}
+            return Run(
+                tps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                p50_ms=p["50"],
+                p99_ms=p["99"],
+                count=reqs,
+                failed=failures,
+            )
 
-            return run
+        return run
 
+    def compare_service(self, url, base, baseline_base, token):
+        """POST /appointments through the service and the minimal app (wrk), and the same call in SQL."""
+        wrk_run = lambda target: self.wrk(target, token)  # noqa: E731
         direct = "book_appointment in SQL, with a key"
         minimal = "minimal ASGI app (wrk)"
         runs = alternate(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-
 import time
 
 from litestar import Request

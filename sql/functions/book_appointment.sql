@@ -16,7 +16,9 @@
 --      after the appointment was changed or cancelled (a replay repeats the first answer,
 --      as the IETF Idempotency-Key draft and Stripe do). Concurrent calls with one key
 --      create one row: the second waits for the first on the key's advisory lock, bounded
---      by booking.lock_timeout, then replays it. Keys are kept for
+--      by booking.lock_timeout, then replays it (under REPEATABLE READ, when its snapshot
+--      is older than the first's commit: 40001, and the retry replays). The key's row is
+--      written once, with the answer, after the appointment. Keys are kept for
 --      booking.idempotency_key_ttl(), at least 24 hours.
 --   2. Validation: known barber and service, a barber who offers the service
 --      (booking.offers), a start not in the past and before
@@ -101,20 +103,15 @@ BEGIN
             'start', extract(epoch FROM p_start), 'buffer_before', p_buffer_before,
             'buffer_after', p_buffer_after, 'notes', p_notes);
         -- One caller per key at a time; a second one waits here, bounded, for the first to
-        -- commit (then replays) or roll back (then claims the key).
+        -- commit (then replays) or roll back (then books). The key's row is written once,
+        -- with the result, at the end (one write per keyed booking, not an insert and an
+        -- update): under this lock nobody else can write it meanwhile.
         PERFORM booking.take_locks(booking.lock_namespace('idempotency_key'),
             ARRAY[(hashtextextended(p_idempotency_key, p_user_id) >> 32)::int],
             format('Idempotency key %s', booking.shown(p_idempotency_key)));
-        -- Claim the key, or take over an expired one.
-        INSERT INTO booking.idempotency_keys AS k (user_id, idempotency_key, request, expires_at)
-        VALUES (p_user_id, p_idempotency_key, v_request, now() + booking.idempotency_key_ttl())
-        ON CONFLICT (user_id, idempotency_key) DO UPDATE
-            SET request = EXCLUDED.request, appointment_id = NULL, result = NULL,
-                created_at = now(), expires_at = EXCLUDED.expires_at
-            WHERE k.expires_at <= now();
-        IF NOT FOUND THEN
-            SELECT * INTO v_key FROM booking.idempotency_keys k
-             WHERE k.user_id = p_user_id AND k.idempotency_key = p_idempotency_key;
+        SELECT * INTO v_key FROM booking.idempotency_keys k
+         WHERE k.user_id = p_user_id AND k.idempotency_key = p_idempotency_key AND k.expires_at > now();
+        IF FOUND THEN
             IF v_key.request IS DISTINCT FROM v_request THEN
                 PERFORM booking.raise_error('idempotency_key_mismatch',
                     format('Key %s was first used with a different request.', booking.shown(p_idempotency_key)),
@@ -186,9 +183,23 @@ BEGIN
 
     SELECT * INTO v_out FROM booking.appointment_records r WHERE r.id = v_row.id;
     IF p_idempotency_key IS NOT NULL THEN
-        UPDATE booking.idempotency_keys k
-           SET appointment_id = v_row.id, result = to_jsonb(v_out) - 'replayed'
-         WHERE k.user_id = p_user_id AND k.idempotency_key = p_idempotency_key;
+        -- The key, with its answer; an expired row of the same key is taken over.
+        INSERT INTO booking.idempotency_keys AS k
+            (user_id, idempotency_key, request, appointment_id, result, expires_at)
+        VALUES (p_user_id, p_idempotency_key, v_request, v_row.id, to_jsonb(v_out) - 'replayed',
+                now() + booking.idempotency_key_ttl())
+        ON CONFLICT (user_id, idempotency_key) DO UPDATE
+            SET request = EXCLUDED.request, appointment_id = EXCLUDED.appointment_id, result = EXCLUDED.result,
+                created_at = now(), expires_at = EXCLUDED.expires_at
+            WHERE k.expires_at <= now();
+        IF NOT FOUND THEN
+            -- A live row this call's snapshot did not show (REPEATABLE READ or SERIALIZABLE,
+            -- begun before the key's first use committed): retried, the call replays it.
+            RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+                MESSAGE = format('Idempotency key %s was used by a transaction that committed after this one began.',
+                                 booking.shown(p_idempotency_key)),
+                HINT = 'Retry the call in a new transaction: it returns the first result.';
+        END IF;
     END IF;
     RETURN NEXT v_out;
 END
