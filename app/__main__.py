@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | token create | token revoke | serve | relay | demo-data`."""
+"""Command line: `python -m app migrate | shop create | token create | token revoke | serve | relay | demo-data`."""
 
 from __future__ import annotations
 
@@ -39,9 +39,22 @@ def cmd_token_create(args: argparse.Namespace) -> None:
         role=args.role,
         barber_id=args.barber_id,
         expires_in_days=args.expires_in_days,
+        shop_id=args.shop_id,
     )
-    print(f"{args.role} token for user {args.user_id}" + (f" (barber {args.barber_id})" if args.barber_id else ""))
+    print(
+        f"{args.role} token for user {args.user_id}"
+        + (f" (barber {args.barber_id})" if args.barber_id else "")
+        + (f" (shop {args.shop_id})" if args.shop_id else "")
+    )
     print(token)
+
+
+def cmd_shop_create(args: argparse.Namespace) -> None:
+    from app.shops import create_shop
+
+    shop_id = create_shop(_database_url(), name=args.name, timezone=args.timezone, admin_user_id=args.admin_user_id)
+    print(f"shop {args.name!r} created")
+    print(shop_id)
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> None:
@@ -100,11 +113,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--user-id", type=int, required=True)
     p.add_argument("--role", choices=["client", "barber", "admin"], required=True)
     p.add_argument("--barber-id", type=int)
+    p.add_argument("--shop-id", type=int, help="an admin token for this shop only (default: every shop)")
     p.add_argument("--expires-in-days", type=_positive_days, help="a positive number of days; default: never expires")
     p.set_defaults(func=cmd_token_create)
     p = token.add_parser("revoke", help="revoke a token")
     p.add_argument("token", help="the token, or - to read it from standard input (keeps it out of `ps`)")
     p.set_defaults(func=cmd_token_revoke)
+
+    shop = sub.add_parser("shop", help="create shops").add_subparsers(dest="shop_command", required=True)
+    p = shop.add_parser("create", help="create a shop; prints its id on the last line")
+    p.add_argument("--name", required=True)
+    p.add_argument("--timezone", default="UTC", help="IANA time zone (default UTC)")
+    p.add_argument("--admin-user-id", type=int, help="this user becomes the shop's admin")
+    p.set_defaults(func=cmd_shop_create)
 
     p = sub.add_parser("serve", help="serve the HTTP API on HOST:PORT (environment: see app/config.py)")
     p.set_defaults(func=cmd_serve)
@@ -114,7 +135,14 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_demo_data)
 
     args = parser.parse_args(argv)
-    args.func(args)
+    import psycopg
+
+    try:
+        args.func(args)
+    except psycopg.Error as e:  # a refusal of the engine (the catalogue's SQLSTATE and words), not a traceback
+        diag = e.diag
+        detail = f": {diag.message_detail}" if diag.message_detail else ""
+        sys.exit(f"python -m app {args.command}: {diag.sqlstate or 'error'} {diag.message_primary or e}{detail}")
 
 
 if __name__ == "__main__":

@@ -186,12 +186,15 @@ async def create_booking(
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
+    shop_id: int | None = None,
 ) -> Appointment:
     """Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`.
 
-    barber_id None books "any barber": the engine picks, atomically, a free barber who offers
-    the service (fewest bookings that local day, then lowest id); the local time is read in
-    the time zone all barbers share. acting_role ('client', 'barber', 'admin') caps what the
+    barber_id None books "any barber" of shop `shop_id` (None: the default shop, 1): the
+    engine picks, atomically, a free barber of the shop who offers the service (fewest
+    bookings that local day, then lowest id); the local time is read in the time zone the
+    shop's barbers share. With a barber, the shop is the barber's (a shop_id that says
+    otherwise: BookingError barber_not_found). acting_role ('client', 'barber', 'admin') caps what the
     user may do to the role of the credential it acts with; None is a trusted caller.
     Idempotency keys belong to the user: another user's key of the same text is another key.
 
@@ -215,6 +218,7 @@ async def create_booking(
         whole_number(buffer_time_after, "buffer_time_after", INT32),
         text(notes, "notes", optional=True),
         key,
+        None if shop_id is None else whole_number(shop_id, "shop_id"),
     )
     result = await _call("create", db, "create_booking", args, role)
     if idempotency_key is not None:

@@ -27,7 +27,7 @@ def load_demo_data(database_url: str) -> dict[str, int]:
         for name, duration, price in SERVICES:
             conn.execute(
                 "INSERT INTO booking.services (name, duration_minutes, price_cents) VALUES (%s, %s, %s)"
-                " ON CONFLICT (name) DO NOTHING",
+                " ON CONFLICT (shop_id, name) DO NOTHING",
                 (name, duration, price),
             )
         for name, tz in BARBERS:

@@ -196,6 +196,10 @@ class ServiceNotOfferedError(CatalogueError):
     sqlstate = "BK013"
 
 
+class ShopNotFoundError(CatalogueError):
+    sqlstate = "BK014"
+
+
 class SerializationFailureError(CatalogueError):
     """40001: the transaction raced another (PostgreSQL's, or the engine's under
     REPEATABLE READ / SERIALIZABLE): retried, it gets the definitive answer."""

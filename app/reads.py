@@ -26,7 +26,7 @@ async def authenticate(db, token_hash: bytes) -> tuple[Caller, float | None] | N
         return None
     r = rows[0]
     until = r["valid_until"].timestamp() if r["valid_until"] is not None else None
-    return Caller(r["user_id"], r["role"], r["barber_id"], token_hash), until
+    return Caller(r["user_id"], r["role"], r["barber_id"], token_hash, r["shop_id"]), until
 
 
 async def appointment(db, appointment_id: int, user_id: int, acting_role: str = "") -> Appointment | None:
@@ -37,20 +37,26 @@ async def appointment(db, appointment_id: int, user_id: int, acting_role: str = 
 
 
 async def free_slots(
-    db, barber_id: int | None, day: str, service: str, buffer_before: int = 0, buffer_after: int = 0
+    db,
+    barber_id: int | None,
+    day: str,
+    service: str,
+    buffer_before: int = 0,
+    buffer_after: int = 0,
+    shop_id: int | None = None,
 ) -> list[Slot]:
-    """Free starts of the barber (None: any barber) on local date `day` (text; the engine
-    reads it), for the service with those buffers."""
-    rows = await _fetch(db, "free_slots", barber_id, day, service, buffer_before, buffer_after)
+    """Free starts of the barber (None: any barber of shop `shop_id`, None: the default
+    shop) on local date `day` (text; the engine reads it), for the service with those buffers."""
+    rows = await _fetch(db, "free_slots", barber_id, day, service, buffer_before, buffer_after, shop_id)
     return [Slot(r["start_time"], r["end_time"]) for r in rows]
 
 
-async def barbers(db) -> list[Barber]:
-    return [from_row(Barber, r) for r in await _fetch(db, "list_barbers")]
+async def barbers(db, shop_id: int = 1) -> list[Barber]:
+    return [from_row(Barber, r) for r in await _fetch(db, "list_barbers", shop_id)]
 
 
-async def services(db) -> list[Service]:
-    return [from_row(Service, r) for r in await _fetch(db, "list_services")]
+async def services(db, shop_id: int = 1) -> list[Service]:
+    return [from_row(Service, r) for r in await _fetch(db, "list_services", shop_id)]
 
 
 async def barber_exists(db, barber_id: int) -> bool:

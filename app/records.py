@@ -31,6 +31,7 @@ class Appointment(msgspec.Struct, omit_defaults=True):
 
     id: int
     barber_id: int
+    shop_id: int
     user_id: int
     service_name: str = msgspec.field(name="service")
     booking_date: date
@@ -69,6 +70,7 @@ class Barber(msgspec.Struct):
     id: int
     name: str
     timezone: str
+    shop_id: int
 
 
 class Barbers(msgspec.Struct):
@@ -79,6 +81,7 @@ class Service(msgspec.Struct):
     name: str
     duration_minutes: int
     price_cents: int
+    shop_id: int
 
 
 class Services(msgspec.Struct):
@@ -93,3 +96,4 @@ class Caller(msgspec.Struct, frozen=True):
     role: str
     barber_id: int | None
     token_hash: bytes
+    shop_id: int | None = None  # an admin token limited to one shop (None: every shop)

@@ -20,16 +20,24 @@ def new_token() -> str:
 
 
 def create_token(
-    database_url: str, *, user_id: int, role: str, barber_id: int | None = None, expires_in_days: float | None = None
+    database_url: str,
+    *,
+    user_id: int,
+    role: str,
+    barber_id: int | None = None,
+    expires_in_days: float | None = None,
+    shop_id: int | None = None,
 ) -> str:
+    """A new bearer token (printed once, stored as its hash). An admin token with `shop_id`
+    acts in that shop only."""
     if expires_in_days is not None and not expires_in_days > 0:  # 0 must not mean "never"
         raise ValueError(f"expires_in_days must be a positive number of days, not {expires_in_days!r}")
     token = new_token()
     expires = (datetime.now(UTC) + timedelta(days=expires_in_days)) if expires_in_days is not None else None
     with psycopg.connect(libpq_url(database_url)) as conn:
         conn.execute(
-            "SELECT booking.create_api_token(%s, %s, %s, %s, %s)",
-            (hash_token(token), user_id, role, barber_id, expires),
+            "SELECT booking.create_api_token(%s, %s, %s, %s, %s, %s)",
+            (hash_token(token), user_id, role, barber_id, expires, shop_id),
         )
     return token
 

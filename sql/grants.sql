@@ -2,7 +2,7 @@
 --
 --   booking_owner   NOLOGIN; owns every object of schema booking. SECURITY DEFINER
 --                   functions run as this role.
---   booking_app     the HTTP service's login: reads the reference tables (barbers, services,
+--   booking_app     the HTTP service's login: reads the reference tables (shops, barbers, services,
 --                   error_codes, time_zones), executes the booking functions and
 --                   authenticate_token(); cannot write any table, nor read appointments,
 --                   working_hours, time_off, api_tokens, idempotency_keys or staff.
@@ -50,17 +50,17 @@ GRANT USAGE ON SCHEMA booking TO booking_app, booking_client;
 -- Reference data only: who the barbers are, what the services cost, the error catalogue
 -- and the time-zone list. Appointments (who booked, their notes), working hours and time
 -- off (with its reasons) are read through the functions, which apply the visibility rules.
-GRANT SELECT ON booking.barbers, booking.services, booking.error_codes, booking.time_zones
+GRANT SELECT ON booking.shops, booking.barbers, booking.services, booking.error_codes, booking.time_zones
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION
-    booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text),
+    booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text, bigint),
     booking.update_appointment(bigint, bigint, jsonb, int),
     booking.cancel_appointment(bigint, bigint, int),
     booking.get_appointment(bigint, bigint),
-    booking.local_start(bigint, date, time),
+    booking.local_start(bigint, date, time, bigint),
     booking.purge_expired_idempotency_keys(),
     booking.purge_expired_appointment_events(),
-    booking.free_slots(bigint, date, text, int, int, int),
+    booking.free_slots(bigint, date, text, int, int, int, bigint),
     booking.events_since(bigint, bigint),
     booking.latest_event_id(bigint),
     booking.with_settings(anyelement, text, text, text, text),
@@ -68,6 +68,16 @@ GRANT EXECUTE ON FUNCTION
     booking.parse_local_time(text, text)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
+-- Shop operations (section 6 of the contract): for a shop's admin, named as the acting
+-- user (booking.assert_shop_admin), or for a trusted internal caller. Creating a shop is a
+-- platform operation: internal callers only.
+GRANT EXECUTE ON FUNCTION
+    booking.create_barber(bigint, text, text, bigint),
+    booking.create_service(bigint, text, int, int, bigint),
+    booking.set_working_hours(bigint, jsonb, bigint),
+    booking.add_time_off(bigint, timestamptz, timestamptz, text, bigint)
+    TO booking_app, booking_client;
+GRANT EXECUTE ON FUNCTION booking.create_shop(text, text, bigint) TO booking_client;
 -- The change feed's relay runs in the service (app/relay.py): it relays, reopens a lost
 -- slot, and reports the feed's state on /health. booking.record_wal_changes, which takes
 -- decoded changes as arguments, is granted to nobody: a caller could forge events with it.

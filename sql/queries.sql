@@ -12,12 +12,15 @@
 
 -- name: create_booking
 -- Book: $4 booking_date and $5 booking_time, as text, are read by the engine (what is a
--- real date and time is SQL's rule) in the barber's zone; $9 the idempotency key (the
--- function scopes it to the user); $10-$13 the settings. The lock wait goes to the metrics.
+-- real date and time is SQL's rule) in the barber's zone (any barber: the zone of shop
+-- $10's barbers); $9 the idempotency key (the function scopes it to the user); $10 the shop
+-- (NULL: the barber's, or the default shop); $11-$14 the settings. The lock wait goes to
+-- the metrics.
 SELECT b.*, current_setting('booking.last_lock_wait_ms', true) AS lock_wait_ms
-FROM booking.book_appointment(booking.with_settings($1::bigint, $10, $11, $12, $13), $2, $3,
-         booking.local_start($1, booking.parse_local_date('booking_date', $4), booking.parse_local_time('booking_time', $5)),
-         $6, $7, $8, $9) AS b;
+FROM booking.book_appointment(booking.with_settings($1::bigint, $11, $12, $13, $14), $2, $3,
+         booking.local_start($1, booking.parse_local_date('booking_date', $4), booking.parse_local_time('booking_time', $5),
+                             $10::bigint),
+         $6, $7, $8, $9, $10::bigint) AS b;
 
 -- name: update_booking
 -- Change appointment $1 as user $2: $3 the JSON object of changes, $4 the expected version
@@ -38,7 +41,7 @@ SELECT a.* FROM booking.get_appointment(booking.with_settings($1::bigint, NULL, 
 -- name: authenticate_token
 -- The caller of a bearer token, from the SHA-256 of the token; no row when unknown,
 -- expired or revoked. valid_until: the token's expiry (a cache must not outlive it).
-SELECT t.user_id, t.role, t.barber_id, t.valid_until FROM booking.authenticate_token($1::bytea) AS t;
+SELECT t.user_id, t.role, t.barber_id, t.valid_until, t.shop_id FROM booking.authenticate_token($1::bytea) AS t;
 
 -- name: authenticate_tokens
 -- The callers of several tokens at once (SHA-256 hashes $1), for re-checking the tokens of
@@ -49,9 +52,10 @@ LEFT JOIN LATERAL booking.authenticate_token(t.token_hash) AS a ON true;
 
 -- name: free_slots
 -- Free start times of barber $1 on local date $2 (text, read like create_booking's) for
--- service $3 with buffers $4/$5; $1 NULL is "any barber": the union over those who offer it.
+-- service $3 with buffers $4/$5; $1 NULL is "any barber" of shop $6 (NULL: the default
+-- shop): the union over those who offer it. A named barber must be of shop $6 when given.
 SELECT s.start_time, s.end_time
-FROM booking.free_slots($1::bigint, booking.parse_local_date('date', $2), $3::text, $4::int, $5::int) AS s
+FROM booking.free_slots($1::bigint, booking.parse_local_date('date', $2), $3::text, $4::int, $5::int, 15, $6::bigint) AS s
 ORDER BY s.start_time;
 
 -- name: events_since
@@ -90,9 +94,10 @@ SELECT 1 FROM booking.barbers WHERE id = $1::bigint;
 SELECT booking.latest_event_id($1);
 
 -- name: list_barbers
--- Every barber, for the booking page's picker: id, name and IANA time zone, by id.
-SELECT b.id, b.name, b.timezone FROM booking.barbers b ORDER BY b.id;
+-- The barbers of shop $1, for the booking page's picker: id, name, IANA time zone, by id.
+SELECT b.id, b.name, b.timezone, b.shop_id FROM booking.barbers b WHERE b.shop_id = $1::bigint ORDER BY b.id;
 
 -- name: list_services
--- Every service, for the booking page's picker: name, length and price, by name.
-SELECT s.name, s.duration_minutes, s.price_cents FROM booking.services s ORDER BY s.name;
+-- The services of shop $1, for the booking page's picker: name, length and price, by name.
+SELECT s.name, s.duration_minutes, s.price_cents, s.shop_id FROM booking.services s
+WHERE s.shop_id = $1::bigint ORDER BY s.name;

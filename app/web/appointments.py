@@ -83,6 +83,7 @@ class AppointmentController(Controller):
             notes=data.notes,
             idempotency_key=idempotency_key,
             acting_role=caller.role,
+            shop_id=data.shop_id,
         )
         headers = {"Location": f"/appointments/{made.id}"}
         if made.replayed:

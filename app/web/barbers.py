@@ -21,14 +21,21 @@ SECURE = {"security": [{"bearer": []}], "responses": PROBLEMS}
 Buffer = Annotated[
     int, QueryParameter(ge=-(2**31), le=2**31 - 1, description="Buffer in minutes (0 to 1440; default 0).")
 ]
+ShopId = Annotated[int, QueryParameter(ge=1, le=2**63 - 1, description="The shop (default 1, the default shop).")]
+OptionalShopId = Annotated[
+    int | None,
+    QueryParameter(ge=1, le=2**63 - 1, description="The shop (any barber: default 1; a named barber: its own)."),
+]
 
 
 def _json(content) -> Response:
     return Response(content, headers={"Cache-Control": "no-store"})
 
 
-async def _slots(request: Request, barber_id: int | None, date: str, service: str, before: int, after: int) -> Response:
-    slots = await reads.free_slots(request.app.state.read_pool, barber_id, date, service, before, after)
+async def _slots(
+    request: Request, barber_id: int | None, date: str, service: str, before: int, after: int, shop: int | None = None
+) -> Response:
+    slots = await reads.free_slots(request.app.state.read_pool, barber_id, date, service, before, after, shop)
     return _json(Slots(barber_id, date, service, slots))
 
 
@@ -57,6 +64,7 @@ async def availability(
     ] = None,
     buffer_time_before: Buffer = 0,
     buffer_time_after: Buffer = 0,
+    shop_id: OptionalShopId = None,
 ) -> Response[Slots]:
     barber = None
     if barber_id is not None and barber_id.strip().lower() not in ("", "any"):
@@ -66,7 +74,7 @@ async def availability(
                 field="barber_id",
             )
         barber = int(barber_id)
-    return await _slots(request, barber, date, service, buffer_time_before, buffer_time_after)
+    return await _slots(request, barber, date, service, buffer_time_before, buffer_time_after, shop_id)
 
 
 @get(
@@ -99,14 +107,14 @@ async def barber_events(
     )
 
 
-@get("/barbers", summary="Every barber: id, name, time zone", **SECURE)
-async def list_barbers(request: Request, caller: Authenticated) -> Response[Barbers]:
-    return _json(Barbers(await reads.barbers(request.app.state.read_pool)))
+@get("/barbers", summary="The barbers of a shop: id, name, time zone", **SECURE)
+async def list_barbers(request: Request, caller: Authenticated, shop_id: ShopId = 1) -> Response[Barbers]:
+    return _json(Barbers(await reads.barbers(request.app.state.read_pool, shop_id)))
 
 
-@get("/services", summary="Every service: name, duration, price", **SECURE)
-async def list_services(request: Request, caller: Authenticated) -> Response[Services]:
-    return _json(Services(await reads.services(request.app.state.read_pool)))
+@get("/services", summary="The services of a shop: name, duration, price", **SECURE)
+async def list_services(request: Request, caller: Authenticated, shop_id: ShopId = 1) -> Response[Services]:
+    return _json(Services(await reads.services(request.app.state.read_pool, shop_id)))
 
 
 HANDLERS = [barber_availability, availability, barber_events, list_barbers, list_services]

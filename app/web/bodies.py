@@ -26,8 +26,9 @@ Minutes = Annotated[Int, Meta(description="Buffer in whole minutes (0 to 1440): 
 
 
 class NewAppointment(msgspec.Struct, forbid_unknown_fields=True):
-    """POST /appointments. barber_id omitted or null books any barber who offers the service
-    and is free (the fewest bookings that local day, then the lowest id)."""
+    """POST /appointments. barber_id omitted or null books any barber of shop `shop_id`
+    (omitted: the default shop, 1) who offers the service and is free (the fewest bookings
+    that local day, then the lowest id). With a barber, the shop is the barber's."""
 
     service: str
     booking_date: LocalDate
@@ -36,6 +37,7 @@ class NewAppointment(msgspec.Struct, forbid_unknown_fields=True):
     buffer_time_before: Minutes | None = None
     buffer_time_after: Minutes | None = None
     notes: str | None = None
+    shop_id: BigInt | None = None
 
 
 class AppointmentChanges(msgspec.Struct, forbid_unknown_fields=True):

@@ -1,5 +1,6 @@
 -- booking.actor_role(user, appointment owner, appointment barber) -> text or NULL
--- Who p_user_id is to one appointment: 'admin' (staff admin), 'barber' (staff of that
+-- Who p_user_id is to one appointment: 'admin' (staff admin of every shop, or of the
+-- shop of the appointment's barber: an admin of shop A is nobody in shop B), 'barber' (staff of that
 -- appointment's barber), 'owner' (the client who booked it), or NULL (a stranger, who may
 -- neither see nor change it). The one definition of visibility and of who may act.
 -- Staff rights count only as far as booking.acting_role() allows: acting as 'client' a
@@ -16,7 +17,10 @@ AS $$
 BEGIN
     RETURN (
         SELECT CASE
-                   WHEN s.role = 'admin' AND r.acting IN ('admin', 'staff') THEN 'admin'
+                   WHEN s.role = 'admin' AND r.acting IN ('admin', 'staff')
+                        AND (s.shop_id IS NULL
+                             OR s.shop_id = (SELECT b.shop_id FROM booking.barbers b WHERE b.id = p_barber_id))
+                   THEN 'admin'
                    WHEN s.role = 'barber' AND s.barber_id = p_barber_id AND r.acting IN ('barber', 'staff') THEN 'barber'
                    WHEN p_user_id = p_owner_id THEN 'owner'
                END

@@ -7,7 +7,7 @@
 --   booking_time        "HH:MM" (00:00 to 23:59; 24:00 is refused), local likewise; with
 --                       only one of the two, the other is the appointment's current local
 --                       date or time. Not with start_time.
---   barber_id           another barber (who must exist)
+--   barber_id           another barber of the same shop (BK003 otherwise)
 --   buffer_time_before, buffer_time_after   whole minutes 0..1440
 --   notes               text (at most 2000 characters) or null
 --   status              one of the statuses of booking.status_transitions
@@ -75,9 +75,12 @@ BEGIN
     END IF;
 
     IF v_new.barber_id IS DISTINCT FROM p_old.barber_id OR p_changes ? 'booking_date' OR p_changes ? 'booking_time' THEN
-        SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_new.barber_id;
+        -- A move stays in the appointment's shop (its services, its staff).
+        SELECT b.timezone INTO v_timezone FROM booking.barbers b
+         WHERE b.id = v_new.barber_id AND b.shop_id = p_old.shop_id;
         IF NOT FOUND THEN
-            PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', v_new.barber_id));
+            PERFORM booking.raise_error('barber_not_found', format('No barber has id %s%s.', v_new.barber_id,
+                CASE WHEN p_old.shop_id = 1 THEN '' ELSE ' in shop ' || p_old.shop_id END));
         END IF;
     END IF;
     IF p_changes ? 'start_time' THEN

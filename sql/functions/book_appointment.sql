@@ -1,10 +1,12 @@
--- booking.book_appointment(barber, user, service, start, buffers, notes, idempotency key)
+-- booking.book_appointment(barber, user, service, start, buffers, notes, idempotency key, shop)
 --   -> one row of booking.appointment_records: the appointment's columns, its local date
 --      and time, end_time, and `replayed`
 --
--- p_barber_id NULL books "any barber": booking.choose_barber() picks, by a documented fair
--- rule and under the locks of the candidates it ranks, a barber who offers the service
--- and is free.
+-- p_barber_id NULL books "any barber of shop p_shop_id" (NULL: the default shop, 1):
+-- booking.choose_barber() picks, by a documented fair rule and under the locks of the
+-- candidates it ranks, a barber of that shop who offers the service and is free. With a
+-- barber, the shop is the barber's (a p_shop_id that says otherwise is BK003); the service
+-- is looked up among the shop's (names are unique per shop).
 --
 -- Guarantees, in one call and one transaction:
 --   1. Idempotency: an idempotency key belongs to the acting user (p_user_id): two users
@@ -42,7 +44,7 @@
 --
 -- Locks: the idempotency key's advisory lock (with a key), then the advisory slot locks.
 -- Raises: 23P01 slot_conflict, BK002 idempotency_key_mismatch, 55P03 lock_timeout,
---   BK003 barber_not_found, BK004 service_not_found, BK005 start_in_past,
+--   BK003 barber_not_found (also: not of shop p_shop_id), BK004 service_not_found (in the shop), BK005 start_in_past,
 --   BK006 barber_unavailable, BK008 invalid_argument, BK013 service_not_offered,
 --   40001 serialization_failure.
 CREATE OR REPLACE FUNCTION booking.book_appointment(
@@ -53,7 +55,8 @@ CREATE OR REPLACE FUNCTION booking.book_appointment(
     p_buffer_before   int  DEFAULT 0,
     p_buffer_after    int  DEFAULT 0,
     p_notes           text DEFAULT NULL,
-    p_idempotency_key text DEFAULT NULL)
+    p_idempotency_key text DEFAULT NULL,
+    p_shop_id         bigint DEFAULT NULL)
 RETURNS SETOF booking.appointment_records
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -70,6 +73,8 @@ DECLARE
     v_row       booking.appointments;
     v_out       booking.appointment_records;
     v_barber_id bigint := p_barber_id;
+    v_barber_shop bigint;
+    v_shop_id   bigint;
     v_constraint text;
 BEGIN
     IF p_user_id IS NULL OR p_service IS NULL OR p_start IS NULL THEN
@@ -101,7 +106,9 @@ BEGIN
         v_request := jsonb_build_object(
             'barber_id', p_barber_id, 'user_id', p_user_id, 'service', p_service,
             'start', extract(epoch FROM p_start), 'buffer_before', p_buffer_before,
-            'buffer_after', p_buffer_after, 'notes', p_notes);
+            'buffer_after', p_buffer_after, 'notes', p_notes)
+            -- (keys recorded before shops carry no shop: the same request still matches)
+            || CASE WHEN p_shop_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('shop_id', p_shop_id) END;
         -- One caller per key at a time; a second one waits here, bounded, for the first to
         -- commit (then replays) or roll back (then books). The key's row is written once,
         -- with the result, at the end (one write per keyed booking, not an insert and an
@@ -119,16 +126,23 @@ BEGIN
             END IF;
             -- The first answer, as stored (JSON whose instants carry their offset).
             v_out := jsonb_populate_record(NULL::booking.appointment_records, v_key.result);
+            v_out.shop_id := coalesce(v_out.shop_id, 1);  -- answered before shops: the default shop
             v_out.replayed := true;
             RETURN NEXT v_out;
             RETURN;
         END IF;
     END IF;
 
-    -- 2. Validation.
-    SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.name = p_service;
+    -- 2. Validation. The shop: the barber's, or the one named, or the default shop.
+    IF p_barber_id IS NOT NULL THEN
+        SELECT b.shop_id, b.timezone INTO v_barber_shop, v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
+    END IF;
+    v_shop_id := coalesce(v_barber_shop, p_shop_id, 1);
+    SELECT s.duration_minutes INTO v_duration FROM booking.services s
+     WHERE s.shop_id = v_shop_id AND s.name = p_service;
     IF NOT FOUND THEN
-        PERFORM booking.raise_error('service_not_found', format('No service is named %s.', booking.shown(p_service)));
+        PERFORM booking.raise_error('service_not_found', format('No service is named %s%s.', booking.shown(p_service),
+            CASE WHEN v_shop_id = 1 THEN '' ELSE ' in shop ' || v_shop_id END));
     END IF;
     IF p_start < now() THEN
         PERFORM booking.raise_error('start_in_past',
@@ -136,11 +150,11 @@ BEGIN
     END IF;
     IF v_barber_id IS NULL THEN
         -- "Any barber": the fair choice, made under the locks of the candidates it ranks.
-        v_barber_id := booking.choose_barber(p_service, v_duration, p_start, p_buffer_before, p_buffer_after);
-    END IF;
-    SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_barber_id;
-    IF NOT FOUND THEN
-        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', v_barber_id));
+        v_barber_id := booking.choose_barber(v_shop_id, p_service, v_duration, p_start, p_buffer_before, p_buffer_after);
+        SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_barber_id;
+    ELSIF v_barber_shop IS NULL OR v_barber_shop IS DISTINCT FROM coalesce(p_shop_id, v_barber_shop) THEN
+        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s%s.', v_barber_id,
+            CASE WHEN p_shop_id IS NULL THEN '' ELSE ' in shop ' || p_shop_id END));
     END IF;
     IF p_barber_id IS NOT NULL AND NOT booking.offers(v_barber_id, p_service) THEN
         PERFORM booking.raise_error('service_not_offered',
@@ -157,18 +171,18 @@ BEGIN
     -- 4 and 5. The trigger checks for an overlap in this statement; the constraint backs it.
     IF current_setting('transaction_isolation') = 'read committed' THEN
         INSERT INTO booking.appointments AS a
-            (barber_id, user_id, service_name, start_time, duration_minutes,
+            (barber_id, shop_id, user_id, service_name, start_time, duration_minutes,
              buffer_time_before, buffer_time_after, notes)
-        VALUES (v_barber_id, p_user_id, p_service, p_start, v_duration,
+        VALUES (v_barber_id, v_shop_id, p_user_id, p_service, p_start, v_duration,
                 p_buffer_before, p_buffer_after, p_notes)
         RETURNING a.* INTO v_row;
     ELSE
         -- A snapshot older than this statement: the trigger may not see the winner.
         BEGIN
             INSERT INTO booking.appointments AS a
-                (barber_id, user_id, service_name, start_time, duration_minutes,
+                (barber_id, shop_id, user_id, service_name, start_time, duration_minutes,
                  buffer_time_before, buffer_time_after, notes)
-            VALUES (v_barber_id, p_user_id, p_service, p_start, v_duration,
+            VALUES (v_barber_id, v_shop_id, p_user_id, p_service, p_start, v_duration,
                     p_buffer_before, p_buffer_after, p_notes)
             RETURNING a.* INTO v_row;
         EXCEPTION WHEN exclusion_violation THEN

@@ -1,5 +1,5 @@
--- booking.choose_barber(service, duration, start, buffers) -> the barber an "any barber"
--- booking gets.
+-- booking.choose_barber(shop, service, duration, start, buffers) -> the barber an "any
+-- barber of this shop" booking gets.
 -- Fair rule (booking.fairest_free_barbers): among the barbers who offer the service
 -- (candidate_barbers), work then (unavailability) and are free for the whole blocked
 -- interval, the one with the fewest active appointments on that local day; ties go to the
@@ -18,14 +18,14 @@
 -- (nobody offers the service or works then), 23P01 slot_conflict (everyone who works then
 -- is booked), 55P03 lock_timeout, 40001 serialization_failure (retry).
 CREATE OR REPLACE FUNCTION booking.choose_barber(
-    p_service text, p_duration_minutes int, p_start timestamptz, p_buffer_before int, p_buffer_after int)
+    p_shop_id bigint, p_service text, p_duration_minutes int, p_start timestamptz, p_buffer_before int, p_buffer_after int)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_batch CONSTANT int := 16;
-    v_candidates bigint[] := booking.candidate_barbers(p_service);
+    v_candidates bigint[] := booking.candidate_barbers(p_shop_id, p_service);
     v_during     tstzrange := booking.blocked_interval(p_start, p_duration_minutes, p_buffer_before, p_buffer_after);
     v_batch      bigint[];
     v_choice     bigint;

@@ -1,4 +1,4 @@
--- booking.free_slots(barber, local date, service, buffers, grid step)
+-- booking.free_slots(barber, local date, service, buffers, grid step, shop)
 --   -> (start_time, end_time) of every start at which book_appointment() with the same
 --      arguments would succeed right now, in time order.
 --
@@ -14,7 +14,9 @@
 --   * its blocked interval, buffers included, overlaps no active appointment's.
 -- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
 -- book_appointment() remains the judge.
--- p_barber_id NULL: the union of the free starts of every barber who offers the service;
+-- p_barber_id NULL: the union of the free starts of every barber of shop p_shop_id (NULL:
+-- the default shop) who offers the service; a named barber is looked up in p_shop_id when
+-- given (BK003 otherwise), and the service among its shop's;
 -- a named barber who does not offer it (booking.offers) is BK013.
 -- p_date must be a real date from 0001-01-01 to 9999-12-31 (booking.check_local_date:
 -- 'infinity' would otherwise be an endless series); a day in the past answers no slots
@@ -27,7 +29,8 @@ CREATE OR REPLACE FUNCTION booking.free_slots(
     p_service       text,
     p_buffer_before int DEFAULT 0,
     p_buffer_after  int DEFAULT 0,
-    p_step_minutes  int DEFAULT 15)
+    p_step_minutes  int DEFAULT 15,
+    p_shop_id       bigint DEFAULT NULL)
 RETURNS TABLE (start_time timestamptz, end_time timestamptz)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -40,6 +43,7 @@ AS $$
 DECLARE
     v_timezone text;
     v_duration int;
+    v_shop_id  bigint;
 BEGIN
     PERFORM booking.check_local_date('p_date', p_date);
     IF p_step_minutes IS NULL OR p_step_minutes NOT BETWEEN 1 AND 1440
@@ -53,24 +57,29 @@ BEGIN
     IF p_barber_id IS NULL THEN
         -- "Any barber": a start is free when at least one barber who offers the service is
         -- free then, which is exactly when an "any barber" booking succeeds.
-        IF NOT EXISTS (SELECT 1 FROM booking.services s WHERE s.name = p_service) THEN
-            PERFORM booking.raise_error('service_not_found', format('No service is named %s.', booking.shown(p_service)));
+        v_shop_id := coalesce(p_shop_id, 1);
+        IF NOT EXISTS (SELECT 1 FROM booking.services s WHERE s.shop_id = v_shop_id AND s.name = p_service) THEN
+            PERFORM booking.raise_error('service_not_found', format('No service is named %s%s.', booking.shown(p_service),
+                CASE WHEN v_shop_id = 1 THEN '' ELSE ' in shop ' || v_shop_id END));
         END IF;
         RETURN QUERY
             SELECT DISTINCT f.start_time, f.end_time
-              FROM unnest(booking.candidate_barbers(p_service)) AS c(id)
+              FROM unnest(booking.candidate_barbers(v_shop_id, p_service)) AS c(id)
              CROSS JOIN LATERAL booking.free_slots(c.id, p_date, p_service, p_buffer_before, p_buffer_after,
-                                                   p_step_minutes) f
+                                                   p_step_minutes, v_shop_id) f
              ORDER BY f.start_time;
         RETURN;
     END IF;
-    SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
+    SELECT b.timezone, b.shop_id INTO v_timezone, v_shop_id FROM booking.barbers b
+     WHERE b.id = p_barber_id AND b.shop_id = coalesce(p_shop_id, b.shop_id);
     IF NOT FOUND THEN
-        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', p_barber_id));
+        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s%s.', p_barber_id,
+            CASE WHEN p_shop_id IS NULL THEN '' ELSE ' in shop ' || p_shop_id END));
     END IF;
-    SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.name = p_service;
+    SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.shop_id = v_shop_id AND s.name = p_service;
     IF NOT FOUND THEN
-        PERFORM booking.raise_error('service_not_found', format('No service is named %s.', booking.shown(p_service)));
+        PERFORM booking.raise_error('service_not_found', format('No service is named %s%s.', booking.shown(p_service),
+            CASE WHEN v_shop_id = 1 THEN '' ELSE ' in shop ' || v_shop_id END));
     END IF;
     IF NOT booking.offers(p_barber_id, p_service) THEN
         PERFORM booking.raise_error('service_not_offered',

@@ -44,7 +44,7 @@ GROUP BY tbl ORDER BY tbl;
 
 SELECT col_is_pk('booking', t, 'id', 'booking.' || t || '.id is the primary key')
 FROM unnest(ARRAY['barbers', 'services', 'appointments']) AS t;
-SELECT col_is_unique('booking', 'services', 'name', 'service names are unique');
+SELECT col_is_unique('booking', 'services', ARRAY['shop_id', 'name'], 'service names are unique within a shop');
 
 -- Defaults.
 SELECT col_default_is('booking', 'barbers', 'timezone', 'UTC'::text, 'a barber''s time zone defaults to UTC');
@@ -150,12 +150,12 @@ SELECT function_returns('booking', 'check_appointment_overlap', ARRAY[]::text[],
 
 -- Functions, with the contract's parameter names and defaults (callers use named notation).
 SELECT has_function('booking', 'book_appointment',
-                    ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text'],
-                    'booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text) exists');
-SELECT is(pg_get_function_arguments('booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text)'::regprocedure),
+                    ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text', 'bigint'],
+                    'booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text, bigint) exists');
+SELECT is(pg_get_function_arguments('booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text, bigint)'::regprocedure),
           'p_barber_id bigint, p_user_id bigint, p_service text, p_start timestamp with time zone, '
           'p_buffer_before integer DEFAULT 0, p_buffer_after integer DEFAULT 0, p_notes text DEFAULT NULL::text, '
-          'p_idempotency_key text DEFAULT NULL::text',
+          'p_idempotency_key text DEFAULT NULL::text, p_shop_id bigint DEFAULT NULL::bigint',
           'book_appointment has the contract''s parameter names and defaults');
 SELECT has_function('booking', 'update_appointment', ARRAY['bigint', 'bigint', 'jsonb', 'integer'],
                     'booking.update_appointment(bigint, bigint, jsonb, int) exists');
@@ -178,7 +178,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc
 SELECT function_returns('booking', f, args, 'setof booking.appointment_records',
                         format('%s returns rows of booking.appointment_records', f))
 FROM (VALUES
-    ('book_appointment', ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text']),
+    ('book_appointment', ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text', 'bigint']),
     ('update_appointment', ARRAY['bigint', 'bigint', 'jsonb', 'integer']),
     ('cancel_appointment', ARRAY['bigint', 'bigint', 'integer']),
     ('get_appointment', ARRAY['bigint', 'bigint'])
@@ -205,7 +205,7 @@ SELECT is((SELECT array_agg(a.attname::text ORDER BY a.attnum DESC) FROM pg_attr
 SELECT has_function('booking', f, args, format('booking.%s(%s) exists', f, array_to_string(args, ', ')))
 FROM (VALUES
     ('get_appointment', ARRAY['bigint', 'bigint']),
-    ('local_start', ARRAY['bigint', 'date', 'time without time zone']),
+    ('local_start', ARRAY['bigint', 'date', 'time without time zone', 'bigint']),
     ('purge_expired_idempotency_keys', ARRAY[]::text[]),
     ('purge_old_appointment_events', ARRAY['interval']),
     ('purge_expired_appointment_events', ARRAY[]::text[]),

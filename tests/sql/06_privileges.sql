@@ -22,7 +22,7 @@ SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
                    WHERE c.relnamespace = 'booking'::regnamespace AND c.relowner <> 'booking_owner'::regrole$$,
                 'booking_owner owns every relation of schema booking (tables, sequences, indexes)');
 SELECT function_owner_is('booking', 'book_appointment',
-                         ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text'],
+                         ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text', 'bigint'],
                          'booking_owner', 'booking_owner owns booking.book_appointment');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                    WHERE p.pronamespace = 'booking'::regnamespace AND p.proowner <> 'booking_owner'::regrole$$,
@@ -32,7 +32,7 @@ SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
 -- ending in pg_temp so no caller's temporary object can shadow pg_catalog or booking.
 SELECT is_definer('booking', f, args, format('booking.%s is SECURITY DEFINER', f))
 FROM (VALUES
-    ('book_appointment', ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text']),
+    ('book_appointment', ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text', 'bigint']),
     ('update_appointment', ARRAY['bigint', 'bigint', 'jsonb', 'integer']),
     ('cancel_appointment', ARRAY['bigint', 'bigint', 'integer']),
     ('check_appointment_overlap', ARRAY[]::text[])
@@ -58,8 +58,9 @@ SELECT set_eq(
                     unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p
               WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
                 AND has_table_privilege(%L, c.oid, p)$$, r),
-    $$VALUES ('barbers', 'SELECT'), ('services', 'SELECT'), ('error_codes', 'SELECT'), ('time_zones', 'SELECT')$$,
-    r || ' may only SELECT barbers, services, error_codes and time_zones; nothing on any other table')
+    $$VALUES ('shops', 'SELECT'), ('barbers', 'SELECT'), ('services', 'SELECT'), ('error_codes', 'SELECT'),
+             ('time_zones', 'SELECT')$$,
+    r || ' may only SELECT shops, barbers, services, error_codes and time_zones; nothing on any other table')
 FROM unnest(ARRAY['booking_app', 'booking_client']) AS r;
 SELECT is_empty($$SELECT c.oid::regclass, p FROM pg_class c,
                          unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p
@@ -79,7 +80,7 @@ SELECT function_privs_are('booking', f, args, r,
                                  CASE WHEN r = 'public' OR (f = 'authenticate_token' AND r = 'booking_client')
                                       THEN 'may not execute' ELSE 'may execute' END, f))
 FROM (VALUES
-    ('book_appointment', ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text']),
+    ('book_appointment', ARRAY['bigint', 'bigint', 'text', 'timestamp with time zone', 'integer', 'integer', 'text', 'text', 'bigint']),
     ('authenticate_token', ARRAY['bytea'])
 ) AS v(f, args)
 CROSS JOIN unnest(ARRAY['booking_app', 'booking_client', 'public']) AS r;
@@ -90,7 +91,9 @@ SELECT set_eq(
                                          'open_outbox_change_feed', 'change_feed_status'] ELSE ARRAY[]::text[] END
         || ARRAY['book_appointment', 'update_appointment', 'cancel_appointment', 'get_appointment', 'local_start',
                  'purge_expired_idempotency_keys', 'purge_expired_appointment_events', 'free_slots', 'events_since',
-                 'latest_event_id', 'blocked_interval', 'with_settings', 'parse_local_date', 'parse_local_time'],
+                 'latest_event_id', 'blocked_interval', 'with_settings', 'parse_local_date', 'parse_local_time',
+                 'create_barber', 'create_service', 'set_working_hours', 'add_time_off']
+        || CASE r WHEN 'booking_client' THEN ARRAY['create_shop'] ELSE ARRAY[]::text[] END,
     r || ' may execute these functions of schema booking and no other')
 FROM unnest(ARRAY['booking_app', 'booking_client']) AS r;
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p

@@ -12,8 +12,8 @@ INSERT INTO booking.barber_services (barber_id, service_id) VALUES (9103, 9102);
 INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at)
 SELECT b, d, '09:00', '18:00' FROM unnest(ARRAY[9101, 9102, 9103]) b, generate_series(1, 7) d;
 
-SELECT is(booking.candidate_barbers('AB Cut'), ARRAY[9101, 9102]::bigint[], 'a barber with no rows offers every service');
-SELECT is(booking.candidate_barbers('AB Shave'), ARRAY[9101, 9102, 9103]::bigint[], 'barber_services adds what it lists');
+SELECT is(booking.candidate_barbers(1, 'AB Cut'), ARRAY[9101, 9102]::bigint[], 'a barber with no rows offers every service');
+SELECT is(booking.candidate_barbers(1, 'AB Shave'), ARRAY[9101, 9102, 9103]::bigint[], 'barber_services adds what it lists');
 SELECT is(booking.local_start(NULL, '2030-06-03', '10:00'), '2030-06-03 08:00Z'::timestamptz,
           'any barber reads local times in the zone all barbers share');
 

@@ -10,6 +10,7 @@ BEGIN;
 -- Decisions. privs: what booking_app / booking_client may do; PUBLIC gets nothing anywhere.
 CREATE TEMP TABLE decided_tables (tbl text PRIMARY KEY, app text[], client text[]);
 INSERT INTO decided_tables VALUES
+    ('shops',              '{SELECT}', '{SELECT}'),
     ('barbers',            '{SELECT}', '{SELECT}'),
     ('services',           '{SELECT}', '{SELECT}'),
     ('error_codes',        '{SELECT}', '{SELECT}'),
@@ -31,12 +32,19 @@ INSERT INTO decided_tables VALUES
 CREATE TEMP TABLE decided_functions (sig text PRIMARY KEY, app boolean, client boolean);
 INSERT INTO decided_functions VALUES
     -- The documented API.
-    ('booking.book_appointment(bigint,bigint,text,timestamp with time zone,integer,integer,text,text)', true, true),
+    ('booking.book_appointment(bigint,bigint,text,timestamp with time zone,integer,integer,text,text,bigint)', true, true),
     ('booking.update_appointment(bigint,bigint,jsonb,integer)',                  true,  true),
     ('booking.cancel_appointment(bigint,bigint,integer)',                       true,  true),
     ('booking.get_appointment(bigint,bigint)',                                  true,  true),
-    ('booking.local_start(bigint,date,time without time zone)',                 true,  true),
-    ('booking.free_slots(bigint,date,text,integer,integer,integer)',            true,  true),
+    ('booking.local_start(bigint,date,time without time zone,bigint)',          true,  true),
+    ('booking.free_slots(bigint,date,text,integer,integer,integer,bigint)',     true,  true),
+    -- Shop operations: for a shop's admin named as the actor (assert_shop_admin); a
+    -- shop itself is made by internal callers only.
+    ('booking.create_barber(bigint,text,text,bigint)',                          true,  true),
+    ('booking.create_service(bigint,text,integer,integer,bigint)',              true,  true),
+    ('booking.set_working_hours(bigint,jsonb,bigint)',                          true,  true),
+    ('booking.add_time_off(bigint,timestamp with time zone,timestamp with time zone,text,bigint)', true, true),
+    ('booking.create_shop(text,text,bigint)',                                   false, true),
     ('booking.events_since(bigint,bigint)',                                     true,  true),
     ('booking.latest_event_id(bigint)',                                         true,  true),
     ('booking.purge_expired_idempotency_keys()',                                true,  true),
@@ -51,20 +59,21 @@ INSERT INTO decided_functions VALUES
     -- Operators only (python -m app token ..., the change feed's purge down to an hour, migrate).
     ('booking.purge_old_appointment_events(interval)',                          false, false),
     ('booking.sync_time_zones()',                                               false, false),
-    ('booking.create_api_token(bytea,bigint,text,bigint,timestamp with time zone)', false, false),
+    ('booking.create_api_token(bytea,bigint,text,bigint,timestamp with time zone,bigint)', false, false),
     ('booking.revoke_api_token(bytea)',                                         false, false),
     -- Internal helpers: called only by the SECURITY DEFINER functions, as booking_owner.
     ('booking.actor_role(bigint,bigint,bigint)',                                false, false),
+    ('booking.assert_shop_admin(bigint,bigint)',                                false, false),
     ('booking.acting_role()',                                                   false, false),
     ('booking.offers(bigint,text)',                                             false, false),
     ('booking.apply_changes(booking.appointments,jsonb)',                       false, false),
     ('booking.check_status_transition(bigint,text,text,text)',                  false, false),
     ('booking.application_checks_enabled()',                                    false, false),
     ('booking.assert_barber_available(bigint,text,timestamp with time zone,integer)', false, false),
-    ('booking.candidate_barbers(text)',                                         false, false),
+    ('booking.candidate_barbers(bigint,text)',                                         false, false),
     ('booking.change_integer(jsonb,text,bigint,bigint)',                        false, false),
     ('booking.change_text(jsonb,text,text,text)',                               false, false),
-    ('booking.choose_barber(text,integer,timestamp with time zone,integer,integer)', false, false),
+    ('booking.choose_barber(bigint,text,integer,timestamp with time zone,integer,integer)', false, false),
     ('booking.local_to_utc(timestamp without time zone,text)',                  false, false),
     ('booking.local_to_utc_or_null(timestamp without time zone,text)',          false, false),
     ('booking.lock_timeout()',                                                  false, false),
@@ -86,6 +95,7 @@ INSERT INTO decided_functions VALUES
     ('booking.check_appointment_overlap()',                                     false, false),
     ('booking.stamp_appointment_version()',                                     false, false),
     ('booking.stage_appointment_change()',                                      false, false),
+    ('booking.fill_appointment_shop()',                                         false, false),
     ('booking.announce_token_change()',                                         false, false),
     -- The change feed: the service's relay runs and reports it; a mode switch of the
     -- operator's (migrate) drops the slot; the rule and the catch-up run inside them.
@@ -124,8 +134,10 @@ SELECT plan(
                  ON c.relname = d.tbl AND c.relnamespace = 'booking'::regnamespace
                WHERE c.relkind = 'r')                                         -- real write attempts
     + 2 * (SELECT count(*)::int FROM secret_tables)                           -- real reads
-    + 2 * (SELECT count(*)::int FROM decided_functions d JOIN catalogue_functions f USING (sig)
-           WHERE NOT d.app AND NOT f.is_trigger)                               -- real calls
+    + (SELECT count(*)::int FROM decided_functions d JOIN catalogue_functions f USING (sig)
+       WHERE NOT d.app AND NOT f.is_trigger)                                   -- real calls (app)
+    + (SELECT count(*)::int FROM decided_functions d JOIN catalogue_functions f USING (sig)
+       WHERE NOT d.client AND NOT f.is_trigger)                                -- real calls (client)
     + 7                                                                       -- direct writer
     + 3                                                                       -- defaults, new objects
     + 13                                                                      -- acting user
@@ -205,7 +217,7 @@ SELECT ro.r, format('SELECT %s(%s)', 'booking.' || quote_ident(f.name),
        format('%s: call %s', ro.r, f.sig)
 FROM decided_functions d JOIN catalogue_functions f USING (sig)
 CROSS JOIN (VALUES ('booking_app'), ('booking_client')) AS ro(r)
-WHERE NOT d.app AND NOT f.is_trigger;
+WHERE NOT CASE ro.r WHEN 'booking_app' THEN d.app ELSE d.client END AND NOT f.is_trigger;
 GRANT SELECT ON attempts TO booking_app, booking_client;   -- the list itself, not the tables
 
 SET LOCAL ROLE booking_app;

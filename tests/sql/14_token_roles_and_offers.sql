@@ -95,7 +95,7 @@ SELECT throws_ok(format($$SELECT * FROM booking.update_appointment(%s, 1001, '{"
                  'BK013', pg_temp.msg('BK013'), 'a TAP Haircut is not moved to that barber');
 SELECT throws_ok($$SELECT * FROM booking.free_slots(9005, '2030-06-05', 'TAP Haircut')$$,
                  'BK013', pg_temp.msg('BK013'), 'that barber''s availability for a TAP Haircut is BK013, not a list of slots');
-SELECT ok(NOT (9005 = ANY (booking.candidate_barbers('TAP Haircut'))) AND 9005 = ANY (booking.candidate_barbers('TAP Shave')),
+SELECT ok(NOT (9005 = ANY (booking.candidate_barbers(1, 'TAP Haircut'))) AND 9005 = ANY (booking.candidate_barbers(1, 'TAP Shave')),
           '"any barber" uses the same rule');
 
 SELECT * FROM finish();

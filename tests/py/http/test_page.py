@@ -50,16 +50,16 @@ async def test_barbers_and_services(client, shop):
     assert r.status_code == 200, r.text
     assert r.json() == {
         "barbers": [
-            {"id": shop.barber, "name": "Ana", "timezone": "Europe/London"},
-            {"id": shop.other_barber, "name": "Ben", "timezone": "UTC"},
+            {"id": shop.barber, "name": "Ana", "timezone": "Europe/London", "shop_id": 1},
+            {"id": shop.other_barber, "name": "Ben", "timezone": "UTC", "shop_id": 1},
         ]
     }
     r = await client.get("/services", headers=shop.client)
     assert r.status_code == 200, r.text
     assert r.json() == {
         "services": [
-            {"name": "Beard Trim", "duration_minutes": 15, "price_cents": 2500},
-            {"name": "Haircut", "duration_minutes": 30, "price_cents": 2500},
+            {"name": "Beard Trim", "duration_minutes": 15, "price_cents": 2500, "shop_id": 1},
+            {"name": "Haircut", "duration_minutes": 30, "price_cents": 2500, "shop_id": 1},
         ]
     }
 

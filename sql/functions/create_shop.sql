@@ -1,0 +1,35 @@
+-- booking.create_shop(name, IANA time zone, admin user) -> the new booking.shops row
+-- A platform operation (`python -m app shop create`): executable by booking_client and the
+-- owner, not by the HTTP service. p_admin_user_id, when given, becomes the shop's admin
+-- (booking.staff; refused when that user already holds a staff role: one role per user).
+-- Locks: the new rows. Raises: BK008 invalid_argument (name, time zone, admin).
+CREATE OR REPLACE FUNCTION booking.create_shop(
+    p_name text, p_timezone text DEFAULT 'UTC', p_admin_user_id bigint DEFAULT NULL)
+RETURNS booking.shops
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_shop booking.shops;
+BEGIN
+    IF p_name IS NULL OR length(btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
+        PERFORM booking.raise_error('invalid_argument',
+            format('A shop''s name is 1 to 200 characters (got %s).', booking.shown(p_name)));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM booking.time_zones z WHERE z.name = coalesce(p_timezone, 'UTC')) THEN
+        PERFORM booking.raise_error('invalid_argument',
+            format('%s is not an IANA time zone name.', booking.shown(p_timezone)));
+    END IF;
+    INSERT INTO booking.shops AS s (name, timezone) VALUES (btrim(p_name), coalesce(p_timezone, 'UTC'))
+    RETURNING s.* INTO v_shop;
+    IF p_admin_user_id IS NOT NULL THEN
+        INSERT INTO booking.staff (user_id, role, shop_id) VALUES (p_admin_user_id, 'admin', v_shop.id)
+        ON CONFLICT (user_id) DO NOTHING;
+        IF NOT FOUND THEN
+            PERFORM booking.raise_error('invalid_argument',
+                format('User %s already holds a staff role; a user holds one.', p_admin_user_id));
+        END IF;
+    END IF;
+    RETURN v_shop;
+END
+$$;

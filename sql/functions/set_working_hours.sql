@@ -1,0 +1,63 @@
+-- booking.set_working_hours(barber, hours, actor) -> the barber's new working hours
+-- Replaces all of the barber's working hours with p_hours, a JSON array of
+--   {"weekday": 1..7 (ISO, 1 = Monday), "opens_at": "HH:MM", "closes_at": "HH:MM"}
+-- in the barber's local time; several rows a day make shifts; a closes_at not after its
+-- opens_at ends the next day ("22:00"-"02:00"; "00:00" closes at midnight); [] means no
+-- rows at all, which the engine reads as bookable at any time. Appointments already booked
+-- are not touched. p_actor_user_id: booking.assert_shop_admin for the barber's shop.
+-- Locks: the barber's row (FOR UPDATE: two replacements of one barber's hours queue).
+-- Raises: BK003 barber_not_found, BK014, BK012 not_permitted, BK008 invalid_argument (not
+--   an array, an unknown key, a weekday outside 1..7, a time not HH:MM, opens = closes).
+CREATE OR REPLACE FUNCTION booking.set_working_hours(
+    p_barber_id bigint, p_hours jsonb, p_actor_user_id bigint DEFAULT NULL)
+RETURNS SETOF booking.working_hours
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_shop_id bigint;
+    v_item    jsonb;
+    v_i       int := 0;
+    v_weekday int;
+    v_opens   time;
+    v_closes  time;
+BEGIN
+    SELECT b.shop_id INTO v_shop_id FROM booking.barbers b WHERE b.id = p_barber_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', coalesce(p_barber_id::text, 'NULL')));
+    END IF;
+    PERFORM booking.assert_shop_admin(v_shop_id, p_actor_user_id);
+    IF p_hours IS NULL OR jsonb_typeof(p_hours) <> 'array' THEN
+        PERFORM booking.raise_error('invalid_argument', 'Working hours are a JSON array of {weekday, opens_at, closes_at}.');
+    END IF;
+    IF jsonb_array_length(p_hours) > 100 THEN
+        PERFORM booking.raise_error('invalid_argument',
+            format('At most 100 rows of working hours (got %s).', jsonb_array_length(p_hours)));
+    END IF;
+    DELETE FROM booking.working_hours w WHERE w.barber_id = p_barber_id;
+    FOR v_item IN SELECT e FROM jsonb_array_elements(p_hours) AS e LOOP
+        v_i := v_i + 1;
+        IF jsonb_typeof(v_item) <> 'object' OR EXISTS (
+               SELECT 1 FROM jsonb_object_keys(v_item) k WHERE k NOT IN ('weekday', 'opens_at', 'closes_at')) THEN
+            PERFORM booking.raise_error('invalid_argument',
+                format('Row %s of the working hours must be an object with weekday, opens_at and closes_at only.', v_i));
+        END IF;
+        IF jsonb_typeof(v_item->'weekday') <> 'number' OR (v_item->>'weekday') !~ '^[1-7]$' THEN
+            PERFORM booking.raise_error('invalid_argument',
+                format('Row %s: weekday must be 1 (Monday) to 7 (Sunday) (got %s).', v_i,
+                       booking.shown(v_item->>'weekday')));
+        END IF;
+        v_weekday := (v_item->>'weekday')::int;
+        v_opens := booking.parse_local_time(format('Row %s: opens_at', v_i), v_item->>'opens_at');
+        v_closes := booking.parse_local_time(format('Row %s: closes_at', v_i), v_item->>'closes_at');
+        IF v_opens = v_closes THEN
+            PERFORM booking.raise_error('invalid_argument',
+                format('Row %s: a shift opens and closes at different times (got %s to %s).', v_i, v_opens, v_closes));
+        END IF;
+        INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at)
+        VALUES (p_barber_id, v_weekday, v_opens, v_closes);
+    END LOOP;
+    RETURN QUERY SELECT w.* FROM booking.working_hours w WHERE w.barber_id = p_barber_id
+                  ORDER BY w.weekday, w.opens_at;
+END
+$$;
