@@ -92,6 +92,7 @@ def create_baseline(settings: Settings):
                 req.get("buffer_time_after", 0),
                 req.get("notes"),
                 req.get("idempotency_key") or f"auto:{uuid.uuid4()}",
+                req.get("shop_id"),
             )
         except (ValueError, KeyError, TypeError):
             return await answer(send, 422, b"{}")

@@ -26,13 +26,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
 import sys
 import time
 
-from bench.measure import SQL, log
+from bench.measure import SQL, Row, log
 from bench.report import DOCS, machine, render, write_docs, write_results
+from bench.report import RESULTS as RESULTS_DIR
 from bench.scenarios import MODES, Bench, relay
 from bench.server import BenchServer
 from harness import ROOT
@@ -50,6 +52,12 @@ def main(argv=None) -> int:
     p.add_argument("--only", help="comma-separated: uncontended,hot,sse,flash,growth,scale,read,service,layers,explain")
     p.add_argument("--no-docs", action="store_true", help="do not write docs/BENCHMARKS.md")
     p.add_argument("--keep", action="store_true", help="keep the cluster and databases (debugging)")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="replace only the rows of the scenarios run now in bench/results/<mode>.json (a rerun of "
+        "some scenarios after a fix); the report says which rows come from which run",
+    )
     args = p.parse_args(argv)
     if args.mode == "tiny":
         args.no_docs = True
@@ -138,6 +146,8 @@ def main(argv=None) -> int:
     finally:
         server.close()
     elapsed = time.time() - t0
+    if args.update:
+        command, started, elapsed = merge_earlier_run(bench, args.mode, command, started, elapsed)
     text = render(bench, settings, machine(), command, started, elapsed)
     print(text)
     write_results(
@@ -159,6 +169,35 @@ def main(argv=None) -> int:
         write_docs(args.mode, text)
         log(f"wrote {DOCS.relative_to(ROOT)}")
     return 0
+
+
+def merge_earlier_run(bench, mode: str, command: str, started: str, elapsed: float) -> tuple[str, str, float]:
+    """Puts this run's rows in place of the same scenarios' rows of the last run of `mode`
+    (bench/results/<mode>.json), keeps the others, and says so in the facts."""
+    path = RESULTS_DIR / f"{mode}.json"
+    if not path.exists():
+        sys.exit(f"bench: --update needs an earlier run in {path}")
+    earlier = json.loads(path.read_text())
+    rerun = {r.scenario for r in bench.rows}
+    new_rows = {scenario: [r for r in bench.rows if r.scenario == scenario] for scenario in rerun}
+    rows, placed = [], set()
+    for r in earlier["rows"]:
+        if r["scenario"] in rerun:
+            if r["scenario"] not in placed:
+                rows += new_rows[r["scenario"]]
+                placed.add(r["scenario"])
+        else:
+            rows.append(Row(**r))
+    rows += [r for scenario in sorted(rerun - placed) for r in new_rows[scenario]]
+    bench.rows = rows
+    bench.raw = {**earlier.get("runs", {}), **bench.raw}
+    bench.facts = [
+        f"Rows of {', '.join(sorted(rerun))}: from `{command}` at {started} UTC; the others from "
+        f"`{earlier['command']}` at {earlier['started']} UTC",
+        *[f for f in earlier.get("facts", []) if not f.startswith("Rows of ")],
+        *[f for f in bench.facts if f not in earlier.get("facts", [])],
+    ]
+    return earlier["command"], earlier["started"], elapsed
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
 local threads = {}
 local counter = 0
 local offset, token, nthreads
-local failures = 0
-local shown = 0
+-- Globals, not locals: done() reads each thread's count with thread:get, which sees only
+-- a thread's globals (a local here made every run report 0 failures).
+failures = 0
+shown = 0
 
 function setup(thread)
     thread:set("tid", #threads)

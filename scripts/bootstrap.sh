@@ -36,6 +36,8 @@ if [ "$want_pgtap" = 1 ]; then
     if [ "$(id -u)" = 0 ] && [ ! -x /usr/bin/chromium ]; then
         missing+=(chromium)
     fi
+    # The benchmark's smoke test drives the service with wrk (tests/py/e2e/test_bench.py).
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
     # The deployment test runs deploy/nginx.conf in front of the service.
     if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then
         missing+=(nginx)

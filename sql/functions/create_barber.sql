@@ -9,19 +9,17 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_name   text;
     v_shop   booking.shops := booking.assert_shop_admin(p_shop_id, p_actor_user_id);
     v_barber booking.barbers;
 BEGIN
-    IF p_name IS NULL OR length(btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
-        PERFORM booking.raise_error('invalid_argument',
-            format('A barber''s name is 1 to 200 characters (got %s).', booking.shown(p_name)));
-    END IF;
+    v_name := booking.check_name('barber', p_name);
     IF NOT EXISTS (SELECT 1 FROM booking.time_zones z WHERE z.name = coalesce(p_timezone, v_shop.timezone)) THEN
         PERFORM booking.raise_error('invalid_argument',
             format('%s is not an IANA time zone name.', booking.shown(p_timezone)));
     END IF;
     INSERT INTO booking.barbers AS b (shop_id, name, timezone)
-    VALUES (v_shop.id, btrim(p_name), coalesce(p_timezone, v_shop.timezone))
+    VALUES (v_shop.id, v_name, coalesce(p_timezone, v_shop.timezone))
     RETURNING b.* INTO v_barber;
     RETURN v_barber;
 END

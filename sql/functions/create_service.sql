@@ -12,13 +12,11 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_name   text;
     v_shop    booking.shops := booking.assert_shop_admin(p_shop_id, p_actor_user_id);
     v_service booking.services;
 BEGIN
-    IF p_name IS NULL OR length(btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
-        PERFORM booking.raise_error('invalid_argument',
-            format('A service''s name is 1 to 200 characters (got %s).', booking.shown(p_name)));
-    END IF;
+    v_name := booking.check_name('service', p_name);
     IF p_duration_minutes IS NULL OR p_duration_minutes NOT BETWEEN 1 AND 1440 THEN
         PERFORM booking.raise_error('invalid_argument',
             format('A service lasts 1 to 1440 minutes (got %s).', coalesce(p_duration_minutes::text, 'NULL')));
@@ -28,12 +26,12 @@ BEGIN
             format('A price is a whole number of cents, 0 or more (got %s).', coalesce(p_price_cents::text, 'NULL')));
     END IF;
     INSERT INTO booking.services AS s (shop_id, name, duration_minutes, price_cents)
-    VALUES (v_shop.id, btrim(p_name), p_duration_minutes, p_price_cents)
+    VALUES (v_shop.id, v_name, p_duration_minutes, p_price_cents)
     ON CONFLICT (shop_id, name) DO NOTHING
     RETURNING s.* INTO v_service;
     IF NOT FOUND THEN
         PERFORM booking.raise_error('invalid_argument',
-            format('Shop %s already has a service named %s.', v_shop.id, booking.shown(btrim(p_name))));
+            format('Shop %s already has a service named %s.', v_shop.id, booking.shown(v_name)));
     END IF;
     RETURN v_service;
 END
