@@ -18,8 +18,8 @@ help:
 	@echo "make lint     ruff check and ruff format --check"
 	@echo "make migrate  apply migrations and functions to DATABASE_URL (or the embedded database)"
 	@echo "make torture  fault-injection workload and invariant checker (TORTURE_DURATION=180 seconds)"
-	@echo "make bench    engine and service vs the physical limit (~10 min); writes docs/BENCHMARKS.md"
-	@echo "make bench-quick  the same scenarios, short (under a minute)"
+	@echo "make bench    engine and service vs the physical limit (~35 min); writes docs/BENCHMARKS.md"
+	@echo "make bench-quick  the same scenarios, short (~2 min)"
 	@echo "make bench-profile  py-spy flame graphs of the service under load (docs/bench/)"
 	@echo "make clean    remove .venv/ and the embedded database in .pgdata/"
 

@@ -44,11 +44,11 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "cpu": cpu, "memory": mem, "os": os_name, "kernel": platform.release()}
 
 
-def render(bench: Bench, settings: dict, mach: dict, command: str, started: str, elapsed: float) -> str:
+def render(bench: Bench, settings: dict, mach: dict, command: str, started: str, elapsed: float | str) -> str:
     """The run's markdown: its facts in a list, then one table row per variant."""
     a = bench.args
     lines = [
-        f"Run of {started} UTC, mode `{a.mode}`, {elapsed:.0f} s: `{command}`",
+        f"Run of {started} UTC, mode `{a.mode}`, {elapsed if isinstance(elapsed, str) else f'{elapsed:.0f} s'}: `{command}`",
         "",
         f"- Machine: {mach['cores']} cores ({mach['cpu']}), {mach['memory']}, {mach['os']}, Linux {mach['kernel']}",
         (
