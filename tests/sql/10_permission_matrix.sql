@@ -142,6 +142,7 @@ SELECT plan(
     + 7                                                                       -- direct writer
     + 3                                                                       -- defaults, new objects
     + 13                                                                      -- acting user
+    + 11                                                                      -- per-shop staff
 );
 \ir fixtures.psql
 
@@ -291,6 +292,35 @@ SELECT results_eq(format($$SELECT status, version FROM booking.update_appointmen
 SELECT results_eq(format($$SELECT status FROM booking.cancel_appointment(%s, 1001)$$, :b),
                   $$VALUES ('cancelled'::text)$$, 'the client who booked it may cancel it');
 RESET ROLE;
+
+-- 6b. Staff roles are per shop: user 3101, admin of a second shop, is nobody in the
+--     default shop, through every function that acts for a user (booking_client calling).
+SELECT id AS s2 FROM booking.create_shop('TAP Matrix Shop', 'UTC', 3101) \gset
+SELECT id AS c FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-04 10:00Z') \gset
+CREATE TEMP TABLE before_c AS SELECT * FROM booking.appointments WHERE id = :c;
+SET LOCAL ROLE booking_client;
+SELECT is_empty(format('SELECT * FROM booking.get_appointment(%s, 3101)', :c),
+                'shop 2''s admin does not see a default-shop appointment');
+SELECT throws_ok(format($$SELECT * FROM booking.update_appointment(%s, 3101, '{"status": "confirmed"}')$$, :c),
+                 'BK011', NULL, 'nor confirm it (BK011)');
+SELECT throws_ok(format('SELECT * FROM booking.cancel_appointment(%s, 3101)', :c),
+                 'BK011', NULL, 'nor cancel it (BK011)');
+SELECT throws_ok($$SELECT booking.create_barber(1, 'TAP Intruder', NULL, 3101)$$,
+                 'BK012', NULL, 'nor add a barber to the default shop (BK012)');
+SELECT throws_ok($$SELECT booking.create_service(1, 'TAP Intrusion', 30, 0, 3101)$$,
+                 'BK012', NULL, 'nor a service (BK012)');
+SELECT throws_ok($$SELECT * FROM booking.set_working_hours(9002, '[]', 3101)$$,
+                 'BK012', NULL, 'nor set a default-shop barber''s hours (BK012)');
+SELECT throws_ok($$SELECT booking.add_time_off(9002, '2030-06-04 09:00Z', '2030-06-04 12:00Z', NULL, 3101)$$,
+                 'BK012', NULL, 'nor give one time off (BK012)');
+SELECT lives_ok(format($$SELECT booking.create_barber(%s, 'TAP Own Barber', NULL, 3101)$$, :s2),
+                'but it may add a barber to its own shop');
+RESET ROLE;
+SELECT results_eq(format('SELECT * FROM booking.appointments WHERE id = %s', :c), 'SELECT * FROM before_c',
+                  'after the refused calls the default-shop appointment is exactly as it was');
+SELECT is((SELECT count(*)::int FROM booking.working_hours WHERE barber_id = 9002), 0,
+          'its barber''s working hours are untouched');
+SELECT is((SELECT count(*)::int FROM booking.time_off WHERE barber_id = 9002), 0, 'and no time off was added');
 
 -- 7. Default privileges, and the matrix catching a new object.
 SET LOCAL ROLE booking_owner;
