@@ -12,6 +12,7 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
+import pytest
 
 from tests.py.support import future_day
 
@@ -97,20 +98,37 @@ async def test_past_starts_are_not_offered(clean_db, make_barber, make_service):
         assert offered <= (24 * 60 - (now.hour * 60 + now.minute)) // 15 + 1
 
 
+@pytest.mark.parametrize("shop", ["default", "second"])
 async def test_many_concurrent_any_barber_bookings_fill_each_barber_once(
-    database_url, clean_db, make_barber, make_service
+    database_url, clean_db, make_barber, make_service, shop
 ):
-    barbers = [await make_barber(f"B{i}", "Europe/Paris") for i in range(4)]
+    """20 concurrent "any barber" bookings of one time take each free barber exactly once.
+    In a second shop (issue 14) they take only that shop's barbers, however many of the
+    default shop's barbers are free then, with a service of the same name."""
     await make_service("Haircut", 30)
+    if shop == "default":
+        shop_id = None
+        barbers = [await make_barber(f"B{i}", "Europe/Paris") for i in range(4)]
+    else:
+        others = [await make_barber(f"Default {i}", "Europe/Paris") for i in range(3)]
+        shop_id = await clean_db.fetchval("SELECT (booking.create_shop('Second', 'Europe/Paris')).id")
+        barbers = [
+            await clean_db.fetchval("SELECT (booking.create_barber($1, $2)).id", shop_id, f"S{i}") for i in range(4)
+        ]
+        await clean_db.execute("SELECT booking.create_service($1, 'Haircut', 30)", shop_id)
+        assert not set(others) & set(barbers)
     day = future_day(25)
-    start = await clean_db.fetchval("SELECT booking.local_start(NULL, $1, '10:00')", day)
+    start = await clean_db.fetchval("SELECT booking.local_start(NULL, $1, '10:00', $2)", day, shop_id)
     conns = [await asyncpg.connect(database_url) for _ in range(20)]
     try:
 
         async def attempt(i: int, conn):
             try:
                 row = await conn.fetchrow(
-                    "SELECT id, barber_id FROM booking.book_appointment(NULL, $1, 'Haircut', $2)", 100 + i, start
+                    "SELECT id, barber_id FROM booking.book_appointment(NULL, $1, 'Haircut', $2, p_shop_id => $3)",
+                    100 + i,
+                    start,
+                    shop_id,
                 )
                 return row["barber_id"]
             except asyncpg.PostgresError as e:
