@@ -50,6 +50,36 @@ DATES = [
 ]
 TIMES = ["NULL", "'00:00'", "'23:59:59.999999'", "'24:00'"]
 BYTEAS = ["NULL", "''::bytea", "decode(repeat('ab', 100000), 'hex')", "sha256('x')"]
+# Values of set_working_hours()'s p_hours.
+HOURS = [
+    "NULL",
+    "'null'::jsonb",
+    "'{}'::jsonb",
+    "'[1]'::jsonb",
+    "'[[]]'::jsonb",
+    *(
+        f'$j$[{{"weekday": {w}, "opens_at": {o}, "closes_at": {c}}}]$j$::jsonb'
+        for w, o, c in [
+            ("1", '"09:00"', '"17:00"'),
+            ("0", '"09:00"', '"17:00"'),
+            ("8", '"09:00"', '"17:00"'),
+            ("1e300", '"09:00"', '"17:00"'),
+            ("-1", '"09:00"', '"17:00"'),
+            ("1.5", '"09:00"', '"17:00"'),
+            ('"1"', '"09:00"', '"17:00"'),
+            ("1", '"24:00"', '"17:00"'),
+            ("1", '"09:00"', '"24:00"'),
+            ("1", '"infinity"', '"17:00"'),
+            ("1", '"09:00"', '"09:00"'),
+            ("1", "null", '"17:00"'),
+            ("1", '"' + "9" * 5000 + '"', '"17:00"'),
+        ]
+    ),
+    "(SELECT jsonb_agg(jsonb_build_object('weekday', 1, 'opens_at', '09:00', 'closes_at', '10:00'))"
+    " FROM generate_series(1, 101))",
+    "(SELECT jsonb_agg(jsonb_build_object('weekday', 1, 'opens_at', '09:00', 'closes_at', '10:00'))"
+    " FROM generate_series(1, 100000))",
+]
 # Values of each key of update_appointment()'s p_changes, as JSON.
 CHANGE_VALUES = {
     "booking_date": [
@@ -130,6 +160,8 @@ async def world(clean_db):
         INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at)
             SELECT 1, d, '09:00', '18:00' FROM generate_series(1, 7) d;
         INSERT INTO booking.services (name, duration_minutes) VALUES ('Haircut', 30);
+        INSERT INTO booking.staff (user_id, role) VALUES (3001, 'admin');
+        SELECT setval(pg_get_serial_sequence('booking.barbers', 'id'), 2);  -- past the ids given by hand
     """)
     appointment = await clean_db.fetchval(
         "SELECT id FROM booking.book_appointment(2, 1001, 'Haircut', date_trunc('day', now()) + interval '40 days 10 hours')"
@@ -195,14 +227,49 @@ CASES = {
         )
     ),
     "book_appointment any barber": list(
-        calls("book_appointment", ["NULL", *BOOK_DEFAULTS[1:]], [[], [], TEXTS, INSTANTS, INTS, INTS, [], []])
+        calls(
+            "book_appointment",
+            ["NULL", *BOOK_DEFAULTS[1:], "NULL"],
+            [[], [], TEXTS, INSTANTS, INTS, INTS, [], [], [*BIGINTS, "1"]],
+        )
     ),
-    "local_start": list(calls("local_start", ["1", "'2030-06-03'", "'10:00'"], [[*BIGINTS, "1", "2"], DATES, TIMES])),
+    "book_appointment with a shop": list(
+        calls("book_appointment", [*BOOK_DEFAULTS, "1"], [[], [], [], [], [], [], [], [], [*BIGINTS, "1"]])
+    ),
+    "local_start": list(
+        calls(
+            "local_start",
+            ["1", "'2030-06-03'", "'10:00'", "NULL"],
+            [[*BIGINTS, "1", "2"], DATES, TIMES, [*BIGINTS, "1"]],
+        )
+    ),
     "free_slots": list(
         calls(
             "free_slots",
-            ["1", "(now() + interval '3 days')::date", "'Haircut'", "0", "0", "15"],
-            [[*BIGINTS, "1", "2"], DATES, TEXTS, INTS, INTS, [*INTS, "1", "7"]],
+            ["1", "(now() + interval '3 days')::date", "'Haircut'", "0", "0", "15", "NULL"],
+            [[*BIGINTS, "1", "2"], DATES, TEXTS, INTS, INTS, [*INTS, "1", "7"], [*BIGINTS, "1"]],
+        )
+    ),
+    # The shop operations (issue 14), as a shop's admin (3001) and, with a NULL actor, as
+    # the HTTP service's role, which is refused (BK012).
+    "create_barber": list(
+        calls(
+            "create_barber",
+            ["1", "'New barber'", "NULL", "3001"],
+            [BIGINTS, TEXTS, [*TEXTS, "'Europe/Paris'", "'Mars/Olympus'"], [*BIGINTS, "1001"]],
+        )
+    ),
+    "create_service": list(
+        calls("create_service", ["1", "'New service'", "30", "0", "3001"], [BIGINTS, TEXTS, INTS, INTS, BIGINTS])
+    ),
+    "set_working_hours": list(
+        calls("set_working_hours", ["1", "'[]'::jsonb", "3001"], [[*BIGINTS, "2"], HOURS, BIGINTS])
+    ),
+    "add_time_off": list(
+        calls(
+            "add_time_off",
+            ["1", "now() + interval '50 days'", "now() + interval '51 days'", "NULL", "3001"],
+            [[*BIGINTS, "2"], INSTANTS, INSTANTS, [*TEXTS, "repeat('r', 201)"], BIGINTS],
         )
     ),
     "get_appointment": list(calls("get_appointment", ["{appointment}", "1001"], [BIGINTS, BIGINTS])),

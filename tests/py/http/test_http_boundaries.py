@@ -105,7 +105,7 @@ def appointment_body(shop, day: date, **changes):
 async def test_post_appointments_at_the_edges(corpus_client, shop, day):
     base = day + timedelta(days=3)
     cases = [("booking_date", v) for v in DATES] + [("booking_time", v) for v in TIMES]
-    cases += [(f, v) for f in ("barber_id", "buffer_time_before", "buffer_time_after") for v in NUMBERS]
+    cases += [(f, v) for f in ("barber_id", "buffer_time_before", "buffer_time_after", "shop_id") for v in NUMBERS]
     cases += [(f, v) for f in ("service", "notes") for v in STRINGS]
     for i, (field, value) in enumerate(cases):
         # Each accepted one at its own time, so a success never turns the next into a conflict.
@@ -189,6 +189,15 @@ async def test_availability_at_the_edges(corpus_client, shop, day):
             params={"date": day.isoformat(), "service": "Haircut", "barber_id": v},
             headers=shop.client,
         )
+    # The shop (issue 14): of any barber, and of a named one.
+    for v in [*QUERY_NUMBERS, *PATH_IDS]:
+        for barber in (None, str(shop.barber)):
+            params = {"date": day.isoformat(), "service": "Haircut", "shop_id": v}
+            if barber:
+                params["barber_id"] = barber
+            await judged(corpus_client, "GET", "/availability", params=params, headers=shop.client)
+        for route in ("/barbers", "/services"):
+            await judged(corpus_client, "GET", route, params={"shop_id": v}, headers=shop.client)
 
 
 async def test_the_edges_of_the_calendar_answer_at_once(corpus_client, shop):

@@ -183,3 +183,18 @@ async def test_a_lost_listen_connection_empties_the_cache_and_it_comes_back(cach
     assert (await c.get("/barbers", headers=shop.client)).status_code == 200
     await clean_db.execute("UPDATE booking.api_tokens SET revoked_at = now() WHERE user_id = 101")
     await refused_within(lambda: c.get("/barbers", headers=shop.client))
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "-inf", "soon", "1e400x"])
+def test_token_cache_seconds_refuses_what_is_not_a_duration(value):
+    with pytest.raises(SystemExit) as info:
+        Settings.from_env({"DATABASE_URL": "postgresql:///x", "TOKEN_CACHE_SECONDS": value})
+    assert "TOKEN_CACHE_SECONDS" in str(info.value)
+
+
+@pytest.mark.parametrize("value, seconds", [("0", 0.0), ("30", 30.0), ("0.5", 0.5), ("", 30.0)])
+def test_token_cache_seconds_takes_a_duration(value, seconds):
+    assert (
+        Settings.from_env({"DATABASE_URL": "postgresql:///x", "TOKEN_CACHE_SECONDS": value}).token_cache_seconds
+        == seconds
+    )
