@@ -14,12 +14,8 @@ DECLARE
     v_barber booking.barbers;
 BEGIN
     v_name := booking.check_name('barber', p_name);
-    IF NOT EXISTS (SELECT 1 FROM booking.time_zones z WHERE z.name = coalesce(p_timezone, v_shop.timezone)) THEN
-        PERFORM booking.raise_error('invalid_argument',
-            format('%s is not an IANA time zone name.', booking.shown(p_timezone)));
-    END IF;
     INSERT INTO booking.barbers AS b (shop_id, name, timezone)
-    VALUES (v_shop.id, v_name, coalesce(p_timezone, v_shop.timezone))
+    VALUES (v_shop.id, v_name, booking.check_time_zone(coalesce(p_timezone, v_shop.timezone)))
     RETURNING b.* INTO v_barber;
     RETURN v_barber;
 END

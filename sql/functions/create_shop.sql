@@ -14,11 +14,8 @@ DECLARE
     v_shop booking.shops;
 BEGIN
     v_name := booking.check_name('shop', p_name);
-    IF NOT EXISTS (SELECT 1 FROM booking.time_zones z WHERE z.name = coalesce(p_timezone, 'UTC')) THEN
-        PERFORM booking.raise_error('invalid_argument',
-            format('%s is not an IANA time zone name.', booking.shown(p_timezone)));
-    END IF;
-    INSERT INTO booking.shops AS s (name, timezone) VALUES (v_name, coalesce(p_timezone, 'UTC'))
+    INSERT INTO booking.shops AS s (name, timezone)
+    VALUES (v_name, booking.check_time_zone(coalesce(p_timezone, 'UTC')))
     RETURNING s.* INTO v_shop;
     IF p_admin_user_id IS NOT NULL THEN
         INSERT INTO booking.staff (user_id, role, shop_id) VALUES (p_admin_user_id, 'admin', v_shop.id)

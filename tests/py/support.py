@@ -58,6 +58,25 @@ async def relay_all(pool) -> None:
         await drain(conn)
 
 
+def app_cli(database_url: str, *args: str, stdin: str | None = None):
+    """`python -m app ARGS` against database_url, as an operator runs it (a CompletedProcess)."""
+    import os
+    import subprocess
+    import sys
+
+    from harness import ROOT
+
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+    )
+
+
 async def refused_within(request, seconds: float = 2.0) -> None:
     """A token change reaches the service's token cache by a notification (app.web.auth):
     `request()` (an awaitable HTTP call) must answer 401 within `seconds`."""

@@ -86,6 +86,7 @@ INSERT INTO decided_functions VALUES
     ('booking.lock_namespace(text)',                                            false, false),
     ('booking.shown(text,integer,boolean)',                                     false, false),
     ('booking.check_name(text,text)',                                           false, false),
+    ('booking.check_time_zone(text)',                                           false, false),
     ('booking.idempotency_key_ttl()',                                           false, false),
     ('booking.check_local_date(text,date)',                                     false, false),
     ('booking.check_local_time(text,time without time zone)',                   false, false),

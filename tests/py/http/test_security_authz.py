@@ -11,16 +11,14 @@ cell belongs to client 101 with barber `shop.barber`.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
 from app.tokens import hash_token, new_token
-from tests.py.support import Shop
+from tests.py.support import Shop, app_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -190,15 +188,7 @@ async def test_open_endpoints_need_no_token(client, path):
 
 
 def run_cli(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "token", *args],
-        cwd=ROOT,
-        input=stdin,
-        text=True,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "DATABASE_URL": database_url},
-    )
+    return app_cli(database_url, "token", *args, stdin=stdin)
 
 
 async def test_cli_token_expires(client, shop, day, clean_db, database_url):

@@ -6,27 +6,12 @@ create` and `token create --shop-id` are how an operator makes them."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 
 import pytest
 
 from app import booking
 from app.errors import BarberNotFoundError, NotPermittedError, ServiceNotFoundError
-from harness import ROOT
-from tests.py.support import workday
-
-
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        text=True,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
-    )
+from tests.py.support import app_cli, workday
 
 
 @pytest.fixture
@@ -34,7 +19,7 @@ async def second_shop(clean_db, database_url):
     """Shop 2 (Paris) made the operator's way, with two barbers and its own 45-minute
     'Haircut', and an admin token for it alone (user 401)."""
     out = await asyncio.to_thread(
-        cli, database_url, "shop", "create", "--name", "Rive Gauche", "--timezone", "Europe/Paris"
+        app_cli, database_url, "shop", "create", "--name", "Rive Gauche", "--timezone", "Europe/Paris"
     )
     assert out.returncode == 0, out.stderr
     shop_id = int(out.stdout.strip().splitlines()[-1])
@@ -44,7 +29,7 @@ async def second_shop(clean_db, database_url):
     ]
     await clean_db.execute("SELECT booking.create_service($1, 'Haircut', 45, 3000)", shop_id)
     out = await asyncio.to_thread(
-        cli, database_url, "token", "create", "--user-id", "401", "--role", "admin", "--shop-id", str(shop_id)
+        app_cli, database_url, "token", "create", "--user-id", "401", "--role", "admin", "--shop-id", str(shop_id)
     )
     assert out.returncode == 0, out.stderr
     return {"id": shop_id, "barbers": barbers, "admin": {"Authorization": f"Bearer {out.stdout.splitlines()[-1]}"}}
@@ -161,10 +146,12 @@ async def test_shop_operations_check_the_acting_admin(clean_db, shop, second_sho
 
 
 async def test_the_cli_refuses_bad_shops_clearly(database_url, clean_db):
-    out = await asyncio.to_thread(cli, database_url, "shop", "create", "--name", "Mars", "--timezone", "Mars/Olympus")
+    out = await asyncio.to_thread(
+        app_cli, database_url, "shop", "create", "--name", "Mars", "--timezone", "Mars/Olympus"
+    )
     assert out.returncode != 0
     assert "BK008" in out.stderr and "Mars/Olympus" in out.stderr and "Traceback" not in out.stderr
     out = await asyncio.to_thread(
-        cli, database_url, "token", "create", "--user-id", "5", "--role", "admin", "--shop-id", "999999"
+        app_cli, database_url, "token", "create", "--user-id", "5", "--role", "admin", "--shop-id", "999999"
     )
     assert out.returncode != 0 and "BK014" in out.stderr and "Traceback" not in out.stderr
