@@ -200,6 +200,23 @@ class ShopNotFoundError(CatalogueError):
     sqlstate = "BK014"
 
 
+class ShopMovingError(CatalogueError):
+    """BK015: a cluster's proxy is moving the shop to another partition (`python -m app
+    cluster move-shop`); tried again after the move, the call reaches the new partition."""
+
+    sqlstate = "BK015"
+    transient = True
+
+
+class PartitionUnavailableError(CatalogueError):
+    """BK016: the partition that holds the shop did not answer the cluster's proxy (down,
+    or the connection was lost mid-call: whether a write happened there is unknown, as for
+    database_unavailable). Other shops are not affected."""
+
+    sqlstate = "BK016"
+    transient = True
+
+
 class SerializationFailureError(CatalogueError):
     """40001: the transaction raced another (PostgreSQL's, or the engine's under
     REPEATABLE READ / SERIALIZABLE): retried, it gets the definitive answer."""

@@ -65,7 +65,11 @@ GRANT EXECUTE ON FUNCTION
     booking.latest_event_id(bigint),
     booking.with_settings(anyelement, text, text, text, text),
     booking.parse_local_date(text, text),
-    booking.parse_local_time(text, text)
+    booking.parse_local_time(text, text),
+    booking.list_barbers(bigint),
+    booking.list_services(bigint),
+    booking.get_barber(bigint),
+    booking.shop_of_id(bigint)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
 -- Shop operations (section 6 of the contract): for a shop's admin, named as the acting

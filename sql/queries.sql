@@ -87,7 +87,7 @@ SELECT current_user::text;
 
 -- name: barber_exists
 -- One row when barber $1 exists (the events stream answers 404 otherwise).
-SELECT 1 FROM booking.barbers WHERE id = $1::bigint;
+SELECT 1 FROM booking.get_barber($1::bigint);
 
 -- name: latest_event_id
 -- The barber's newest change-feed event id: where a stream without Last-Event-ID starts.
@@ -95,9 +95,8 @@ SELECT booking.latest_event_id($1);
 
 -- name: list_barbers
 -- The barbers of shop $1, for the booking page's picker: id, name, IANA time zone, by id.
-SELECT b.id, b.name, b.timezone, b.shop_id FROM booking.barbers b WHERE b.shop_id = $1::bigint ORDER BY b.id;
+SELECT b.id, b.name, b.timezone, b.shop_id FROM booking.list_barbers($1::bigint) AS b;
 
 -- name: list_services
 -- The services of shop $1, for the booking page's picker: name, length and price, by name.
-SELECT s.name, s.duration_minutes, s.price_cents, s.shop_id FROM booking.services s
-WHERE s.shop_id = $1::bigint ORDER BY s.name;
+SELECT s.name, s.duration_minutes, s.price_cents, s.shop_id FROM booking.list_services($1::bigint) AS s;

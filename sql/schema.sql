@@ -286,3 +286,23 @@ SELECT booking.sync_time_zones();
 -- The default shop (id 1), after the time zones its row refers to.
 INSERT INTO booking.shops (id, name, timezone) VALUES (1, 'Default shop', 'UTC');
 SELECT setval(pg_get_serial_sequence('booking.shops', 'id'), 1);
+
+-- Partitions (docs/SCALING.md): ids carry their shop, id = shop_id * 2^40 + n, except in the
+-- default shop 1 (booking.shop_of_id; trigger *_id_from_shop composes them). NOT VALID:
+-- rows of other shops made before migration 0011 keep their ids (a single database never
+-- routes by id).
+ALTER TABLE booking.barbers ADD CONSTRAINT barbers_id_carries_shop
+    CHECK ((CASE WHEN id < 1099511627776 THEN 1 ELSE id >> 40 END) = shop_id) NOT VALID;
+ALTER TABLE booking.services ADD CONSTRAINT services_id_carries_shop
+    CHECK ((CASE WHEN id < 1099511627776 THEN 1 ELSE id >> 40 END) = shop_id) NOT VALID;
+ALTER TABLE booking.appointments ADD CONSTRAINT appointments_id_carries_shop
+    CHECK ((CASE WHEN id < 1099511627776 THEN 1 ELSE id >> 40 END) = shop_id) NOT VALID;
+ALTER TABLE booking.shops ADD CONSTRAINT shops_id_range CHECK (id BETWEEN 1 AND 8388607) NOT VALID;
+
+-- A partition of a cluster knows its number (booking.join_cluster); a single database has
+-- no row. At most one row.
+CREATE TABLE booking.partition_membership (
+    partition  int PRIMARY KEY CONSTRAINT partition_membership_range CHECK (partition BETWEEN 0 AND 63),
+    joined_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX partition_membership_one_row ON booking.partition_membership ((true));

@@ -11,6 +11,8 @@
 --   change_feed      0x424B0005  key 0: one relay of the change feed at a time
 --                                (booking.relay_change_feed), key 1: the relay's leader
 --                                (a session lock held by one service process)
+--   shop             0x424B0006  a cluster proxy's routed calls of one shop (shared) and the
+--                                shop's move (exclusive), key = the shop id (sql/proxy/)
 -- In pg_locks they show as locktype 'advisory', classid = the namespace, objid = the
 -- key, objsubid = 2.
 -- Locks: none. Raises: BK008 invalid_argument for an unknown kind.
@@ -24,5 +26,6 @@ AS $$
                WHEN 'migrate' THEN 1112211459
                WHEN 'demo_data' THEN 1112211460
                WHEN 'change_feed' THEN 1112211461
+               WHEN 'shop' THEN 1112211462
            END
 $$;

@@ -92,7 +92,8 @@ SELECT set_eq(
         || ARRAY['book_appointment', 'update_appointment', 'cancel_appointment', 'get_appointment', 'local_start',
                  'purge_expired_idempotency_keys', 'purge_expired_appointment_events', 'free_slots', 'events_since',
                  'latest_event_id', 'blocked_interval', 'with_settings', 'parse_local_date', 'parse_local_time',
-                 'create_barber', 'create_service', 'set_working_hours', 'add_time_off']
+                 'create_barber', 'create_service', 'set_working_hours', 'add_time_off',
+                 'list_barbers', 'list_services', 'get_barber', 'shop_of_id']
         || CASE r WHEN 'booking_client' THEN ARRAY['create_shop'] ELSE ARRAY[]::text[] END,
     r || ' may execute these functions of schema booking and no other')
 FROM unnest(ARRAY['booking_app', 'booking_client']) AS r;

@@ -27,7 +27,8 @@ INSERT INTO decided_tables VALUES
     ('idempotency_keys',   '{}',       '{}'),          -- other users' requests
     ('appointment_events', '{}',       '{}'),          -- only through events_since()
     ('appointment_changes','{}',       '{}'),          -- the outbox: only the relay moves it
-    ('change_feed',        '{}',       '{}');          -- the feed's state: change_feed_status()
+    ('change_feed',        '{}',       '{}'),          -- the feed's state: change_feed_status()
+    ('partition_membership','{}',      '{}');          -- a partition's number: the operator's
 
 CREATE TEMP TABLE decided_functions (sig text PRIMARY KEY, app boolean, client boolean);
 INSERT INTO decided_functions VALUES
@@ -38,6 +39,15 @@ INSERT INTO decided_functions VALUES
     ('booking.get_appointment(bigint,bigint)',                                  true,  true),
     ('booking.local_start(bigint,date,time without time zone,bigint)',          true,  true),
     ('booking.free_slots(bigint,date,text,integer,integer,integer,bigint)',     true,  true),
+    ('booking.list_barbers(bigint)',                                            true,  true),
+    ('booking.list_services(bigint)',                                           true,  true),
+    ('booking.get_barber(bigint)',                                              true,  true),
+    ('booking.shop_of_id(bigint)',                                              true,  true),
+    -- A cluster's (docs/SCALING.md): the proxy places shops and grants staff roles through
+    -- these as its login booking_cluster (app/cluster.py); the operator joins a partition.
+    ('booking.create_shop_at(bigint,text,text,bigint)',                         false, false),
+    ('booking.grant_staff_role(bigint,text,bigint,bigint,integer)',             false, false),
+    ('booking.join_cluster(integer)',                                           false, false),
     -- Shop operations: for a shop's admin named as the actor (assert_shop_admin); a
     -- shop itself is made by internal callers only.
     ('booking.create_barber(bigint,text,text,bigint)',                          true,  true),
@@ -93,11 +103,15 @@ INSERT INTO decided_functions VALUES
     ('booking.raise_snapshot_conflict(bigint,tstzrange)',                       false, false),
     ('booking.fairest_free_barbers(bigint[],timestamp with time zone,integer,tstzrange,integer)', false, false),
     ('booking.unavailability(bigint,text,timestamp with time zone,integer)',    false, false),
+    ('booking.store_api_token(bytea,bigint,text,bigint,timestamp with time zone,bigint)', false, false),
+    ('booking.store_staff_role(bigint,text,bigint,bigint)',                     false, false),
+    ('booking.this_partition()',                                                false, false),
     -- Trigger functions (a trigger fires whatever the writer's privileges).
     ('booking.check_appointment_overlap()',                                     false, false),
     ('booking.stamp_appointment_version()',                                     false, false),
     ('booking.stage_appointment_change()',                                      false, false),
     ('booking.fill_appointment_shop()',                                         false, false),
+    ('booking.id_from_shop()',                                                  false, false),
     ('booking.announce_token_change()',                                         false, false),
     -- The change feed: the service's relay runs and reports it; a mode switch of the
     -- operator's (migrate) drops the slot; the rule and the catch-up run inside them.
