@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | shop create | token create | token revoke | serve | relay | demo-data`."""
+"""Command line: `python -m app migrate | shop create | token create | token revoke | cluster up|status|down|move-shop | serve | relay | demo-data`."""
 
 from __future__ import annotations
 
@@ -83,6 +83,12 @@ def cmd_relay(args: argparse.Namespace) -> None:
     run_forever(Settings.from_env(database_url=_database_url()))
 
 
+def cmd_cluster(args: argparse.Namespace) -> None:
+    from app.cluster import main as cluster
+
+    cluster(args)
+
+
 def cmd_demo_data(args: argparse.Namespace) -> None:
     from app.demo import main as demo
 
@@ -126,6 +132,30 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--timezone", default="UTC", help="IANA time zone (default UTC)")
     p.add_argument("--admin-user-id", type=int, help="this user becomes the shop's admin")
     p.set_defaults(func=cmd_shop_create)
+
+    cluster = sub.add_parser(
+        "cluster", help="a PL/Proxy proxy and N partitions on this machine (docs/SCALING.md)"
+    ).add_subparsers(dest="cluster_command", required=True)
+    for action, text in (
+        ("up", "create (first time) and start the proxy and partitions, migrated; prints the status lines"),
+        ("status", "one line per node: proxy URL DATADIR, then partition K URL DATADIR"),
+        ("down", "stop every node"),
+        ("move-shop", "move one shop's rows to another partition (its calls wait or fail with BK015 meanwhile)"),
+    ):
+        p = cluster.add_parser(action, help=text)
+        p.add_argument("--dir", required=True, help="the cluster's directory")
+        if action == "up":
+            p.add_argument("--partitions", type=int, help="how many partitions (a power of two; default 1)")
+            p.add_argument(
+                "--mode",
+                choices=["durable", "throwaway"],
+                default="durable",
+                help="durable (default) or throwaway (fsync off: tests)",
+            )
+        if action == "move-shop":
+            p.add_argument("--shop", type=int, required=True)
+            p.add_argument("--to", type=int, required=True, help="the partition number to move it to")
+        p.set_defaults(func=cmd_cluster, action=action)
 
     p = sub.add_parser("serve", help="serve the HTTP API on HOST:PORT (environment: see app/config.py)")
     p.set_defaults(func=cmd_serve)

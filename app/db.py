@@ -118,3 +118,28 @@ async def connect(settings: Settings, *, timeout: float = 10) -> asyncpg.Connect
     return await asyncpg.connect(
         settings.database_url, timeout=timeout, server_settings=_server_settings(settings, temp_file_limit=False)
     )
+
+
+async def cluster_partitions(pool: asyncpg.Pool) -> dict[int, str]:
+    """{partition: URL} when DATABASE_URL is a cluster's proxy (docs/SCALING.md), else {}:
+    read from booking_proxy.partitions() (the proxy's PL/Proxy cluster definition)."""
+    from urllib.parse import quote, urlencode
+
+    import psycopg
+
+    try:
+        async with pool.acquire() as conn:
+            if not await conn.fetchval("SELECT to_regnamespace('booking_proxy') IS NOT NULL"):
+                return {}
+            rows = await conn.fetch("SELECT partition, connection FROM booking_proxy.partitions()")
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        return {}  # no database yet: served as one database until a restart finds the cluster
+    out = {}
+    for row in rows:
+        info = psycopg.conninfo.conninfo_to_dict(row["connection"])
+        query = {k: info[k] for k in ("host", "port") if k in info}
+        user = quote(info.get("user", ""), safe="")
+        out[row["partition"]] = (
+            f"postgresql://{user + '@' if user else ''}/{quote(info.get('dbname', ''), safe='')}?{urlencode(query)}"
+        )
+    return out

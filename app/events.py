@@ -24,6 +24,13 @@ the client reconnects with Last-Event-ID.
 
 When the LISTEN connection drops, the hub reconnects with backoff and every feed reads
 again, so nothing committed in between is lost to a connected stream.
+
+**Over a cluster** (docs/SCALING.md) the relays run on the partitions, so the hub LISTENs
+on each partition for `booking_events` (partition_urls), and on the proxy only for the
+other channels (the token cache's: tokens live on the proxy). Feeds still read through the
+proxy, which routes events_since by barber. `partitions_listening` says which partitions
+the hub hears (for /health); a partition whose LISTEN is down resynchronises its feeds
+when it is back, like the single connection does.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import asyncpg
 
@@ -67,8 +74,18 @@ class BarberFeed:
 
 
 class EventHub:
-    def __init__(self, settings: Settings, *, read_pool: asyncpg.Pool | None = None, max_backoff: float = 5.0):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        read_pool: asyncpg.Pool | None = None,
+        max_backoff: float = 5.0,
+        partition_urls: dict[int, str] | None = None,
+    ):
         self.settings = settings
+        self.partition_urls = dict(partition_urls or {})
+        self.partitions_listening: dict[int, bool] = dict.fromkeys(self.partition_urls, False)
+        self._partition_tasks: list[asyncio.Task] = []
         self.pool = read_pool
         self.max_backoff = max_backoff
         self._feeds: dict[int, BarberFeed] = {}
@@ -206,60 +223,76 @@ class EventHub:
             return
         self._wake(barber_id)
 
-    def _on_terminate(self, conn) -> None:
-        self._lost.set()
-
-    async def _run(self) -> None:
+    async def _run(self, partition: int | None = None) -> None:
+        """One LISTEN connection: the main one (DATABASE_URL: the other channels, and
+        booking_events too unless partitions carry it), or a partition's (booking_events)."""
         backoff = 0.1
         first = True
+        main = partition is None
+        settings = self.settings if main else replace(self.settings, database_url=self.partition_urls[partition])
+        hears_events = not main or not self.partition_urls
+        lost = self._lost if main else asyncio.Event()
+        where = "" if main else f" (partition {partition})"
         while True:
             try:
-                conn = await dbmod.connect(self.settings, timeout=5)
-                await conn.add_listener(CHANNEL, self._on_notify)
-                for channel, on_payload in self._channels.items():
-                    await conn.add_listener(channel, lambda _c, _p, _ch, payload, f=on_payload: f(payload))
-                conn.add_termination_listener(self._on_terminate)
+                conn = await dbmod.connect(settings, timeout=5)
+                if hears_events:
+                    await conn.add_listener(CHANNEL, self._on_notify)
+                if main:
+                    for channel, on_payload in self._channels.items():
+                        await conn.add_listener(channel, lambda _c, _p, _ch, payload, f=on_payload: f(payload))
+                conn.add_termination_listener(lambda _c: lost.set())
             except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-                log.warning("event feed: cannot LISTEN (%s); retrying in %.1fs", e, backoff)
+                log.warning("event feed%s: cannot LISTEN (%s); retrying in %.1fs", where, e, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(self.max_backoff, backoff * 2)
                 continue
-            self._conn = conn
+            if main:
+                self._conn = conn
             self.connections_made += 1
-            self._lost.clear()
-            self._listening(True)
+            lost.clear()
+            if main:
+                self._listening(True)
+            else:
+                self.partitions_listening[partition] = True
             backoff = 0.1
             if not first:
-                log.info("event feed: LISTEN connection restored; the feeds read again")
+                log.info("event feed%s: LISTEN connection restored; the feeds read again", where)
                 self._wake_all()
             first = False
             try:
                 # Wait for the connection to drop; a periodic ping notices a silent loss.
-                while not self._lost.is_set():
+                while not lost.is_set():
                     try:
-                        await asyncio.wait_for(self._lost.wait(), timeout=10)
+                        await asyncio.wait_for(lost.wait(), timeout=10)
                     except TimeoutError:
                         try:
                             await asyncio.wait_for(conn.fetchval(QUERIES["health"]), timeout=5)
                         except Exception:
                             break
             finally:
-                self._listening(False)
-                self._conn = None
+                if main:
+                    self._listening(False)
+                    self._conn = None
+                else:
+                    self.partitions_listening[partition] = False
                 if not conn.is_closed():
                     conn.terminate()
-            log.warning("event feed: LISTEN connection lost; reconnecting")
+            log.warning("event feed%s: LISTEN connection lost; reconnecting", where)
 
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="booking-event-hub")
             self._ticker = asyncio.create_task(self._tick(), name="booking-event-streams-tick")
+            self._partition_tasks = [
+                asyncio.create_task(self._run(k), name=f"booking-event-hub-partition-{k}") for k in self.partition_urls
+            ]
 
     async def stop(self) -> None:
         for feed in list(self._feeds.values()):
             for stream in list(feed.streams):
                 self.close(stream)
-        for task in (self._task, self._ticker):
+        for task in (self._task, self._ticker, *self._partition_tasks):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

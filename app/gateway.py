@@ -23,11 +23,13 @@ characters (they may quote the input).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import asyncpg
 
+from app import metrics
 from app.errors import (
     CATALOGUE,
     ERROR_CLASSES,
@@ -161,4 +163,10 @@ def database_errors() -> Iterator[None]:
         translated = translate(exc)
         if translated is exc:
             raise
+        if translated.sqlstate == "BK016":  # a cluster's partition did not answer the proxy
+            found = _PARTITION_RE.search(translated.detail or "")
+            metrics.PARTITION_UNAVAILABLE.labels(found.group(1) if found else "unknown").inc()
         raise translated from exc
+
+
+_PARTITION_RE = re.compile(r"^Partition (\d+) ")

@@ -59,6 +59,11 @@ FEED_PENDING = Gauge("booking_change_feed_pending_changes", "Outbox rows not rel
 TOKEN_CACHE = Counter(
     "booking_token_cache", "Token checks answered from the cache (hit) or the database (miss)", ["result"]
 )
+PARTITION_UNAVAILABLE = Counter(
+    "booking_partition_unavailable",
+    "Calls a cluster's partition did not answer (BK016 partition_unavailable), by partition",
+    ["partition"],
+)
 FEED_RELAY_LEADER = Gauge("booking_change_feed_relay_leader", "1 while this process runs the change feed's relay")
 
 METRIC_NAMES = (

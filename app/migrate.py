@@ -18,7 +18,7 @@ import psycopg
 from yoyo import get_backend, read_migrations
 
 from app import changefeed
-from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR, STATUS_TRANSITIONS_FILE
+from app.paths import ERRORS_FILE, FUNCTIONS_DIR, GRANTS_FILE, MIGRATIONS_DIR, PROXY_DIR, STATUS_TRANSITIONS_FILE
 
 log = logging.getLogger("booking.migrate")
 
@@ -84,8 +84,30 @@ def _load(cur, table: str, primary_key: tuple[str, ...], identity: tuple[str, ..
     )
 
 
-def apply_code(database_url: str) -> int:
-    """Re-apply the data files, functions and grants in one transaction."""
+def is_proxy(conn) -> bool:
+    """Is this database a cluster's proxy (sql/proxy/, app/cluster.py)?"""
+    return conn.execute("SELECT to_regnamespace('booking_proxy') IS NOT NULL").fetchone()[0]
+
+
+def apply_proxy_code(conn) -> int:
+    """A proxy's own code, after the functions and grants (in their transaction): the
+    directory (sql/proxy/schema.sql), the proxy's functions, then every routed function of
+    sql/proxy/routes.csv made from the real one (booking_proxy.install_route)."""
+    conn.execute((PROXY_DIR / "schema.sql").read_text(encoding="utf-8"))
+    files = sorted((PROXY_DIR / "functions").glob("*.sql"))
+    for path in files:
+        conn.execute(path.read_text(encoding="utf-8"))
+    for route in read_csv(PROXY_DIR / "routes.csv"):
+        conn.execute(
+            "SELECT booking_proxy.install_route(%s::regprocedure, %s)", (route["function"], route["shop"] or None)
+        )
+    conn.execute((PROXY_DIR / "grants.sql").read_text(encoding="utf-8"))
+    return len(files)
+
+
+def apply_code(database_url: str, *, proxy: bool = False) -> int:
+    """Re-apply the data files, functions and grants in one transaction (and, on a
+    cluster's proxy, or with proxy=True, the proxy's code after them)."""
     files = sorted(FUNCTIONS_DIR.glob("*.sql"))
     with psycopg.connect(libpq_url(database_url)) as conn:
         with conn.transaction():
@@ -100,6 +122,8 @@ def apply_code(database_url: str) -> int:
                 conn.execute(path.read_text(encoding="utf-8"))
             conn.execute(GRANTS_FILE.read_text(encoding="utf-8"))
             conn.execute("SELECT booking.sync_time_zones()")  # zones a tzdata upgrade added
+            if proxy or is_proxy(conn):
+                apply_proxy_code(conn)
     return len(files)
 
 
@@ -109,13 +133,18 @@ def configure_change_feed(database_url: str, mode: str) -> str:
         return changefeed.configure(conn, mode)
 
 
-def migrate(database_url: str, change_feed: str | None = None) -> None:
-    """Migrations, code and grants, then the change feed's mode (CHANGE_FEED, default auto)."""
+def migrate(database_url: str, change_feed: str | None = None, *, proxy: bool = False) -> None:
+    """Migrations, code and grants, then the change feed's mode (CHANGE_FEED, default auto).
+    A cluster's proxy (proxy=True the first time) gets its own code too, and the outbox
+    mode: it has no appointments, and a replication slot nobody reads would keep WAL."""
     mode = change_feed or os.environ.get("CHANGE_FEED", "").strip() or "auto"
     if mode not in changefeed.MODES:
         raise SystemExit(f"CHANGE_FEED must be one of {', '.join(changefeed.MODES)}, not {mode!r}")
     applied = apply_migrations(database_url)
-    count = apply_code(database_url)
+    count = apply_code(database_url, proxy=proxy)
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        if is_proxy(conn):
+            mode = "outbox"
     feed = configure_change_feed(database_url, mode)
     log.info("migrated", extra={"migrations_applied": applied, "function_files": count, "change_feed": feed})
     print(

@@ -11,3 +11,5 @@ ERRORS_FILE = SQL_DIR / "errors.csv"
 STATUS_TRANSITIONS_FILE = SQL_DIR / "status_transitions.csv"
 SCHEMA_FILE = SQL_DIR / "schema.sql"
 QUERIES_FILE = SQL_DIR / "queries.sql"
+PROXY_DIR = SQL_DIR / "proxy"  # a cluster's proxy database (app/cluster.py)
+PG_SH = ROOT / "scripts" / "pg.sh"

@@ -29,6 +29,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 
 import asyncpg
 from litestar import Litestar
@@ -102,14 +103,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pools = await _create_pools(settings)
         app.state.pool = app.state.pools.write  # the booking calls
         app.state.read_pool = app.state.pools.read  # everything else
-        app.state.events = EventHub(settings, read_pool=app.state.read_pool)
+        # Over a cluster (DATABASE_URL is its proxy): one relay and one LISTEN per partition.
+        app.state.partitions = await dbmod.cluster_partitions(app.state.read_pool)
+        app.state.events = EventHub(settings, read_pool=app.state.read_pool, partition_urls=app.state.partitions)
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
         app.state.events.subscribe(TokenCache.CHANNEL, app.state.token_cache.clear, app.state.token_cache.listening)
         app.state.write_limiter = WriteLimiter(settings.rate_limit_per_minute)
         await app.state.events.start()
-        app.state.relay = ChangeFeedRelay(settings) if settings.change_feed_relay else None
-        if app.state.relay is not None:
-            await app.state.relay.start()
+        app.state.relays = (
+            [
+                ChangeFeedRelay(replace(settings, database_url=url) if app.state.partitions else settings)
+                for url in (app.state.partitions.values() or [settings.database_url])
+            ]
+            if settings.change_feed_relay
+            else []
+        )
+        app.state.relay = app.state.relays[0] if app.state.relays and not app.state.partitions else None
+        for relay in app.state.relays:
+            await relay.start()
         purge = asyncio.create_task(_purge_loop(app)) if settings.purge_interval > 0 else None
         try:
             yield
@@ -118,8 +129,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 purge.cancel()
                 with suppress(asyncio.CancelledError, Exception):
                     await purge
-            if app.state.relay is not None:
-                await app.state.relay.stop()
+            for relay in app.state.relays:
+                await relay.stop()
             await app.state.events.stop()
             with suppress(Exception):
                 await asyncio.wait_for(app.state.pools.close(), timeout=5)

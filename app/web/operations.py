@@ -33,21 +33,39 @@ class ChangeFeedHealth(msgspec.Struct, omit_defaults=True):
     latest_event_id: int | None = None
 
 
-class Health(msgspec.Struct):
-    status: str
+class PartitionHealth(msgspec.Struct):
+    partition: int
+    status: str  # ok | unavailable (the service's LISTEN connection to it is down)
+
+
+class Health(msgspec.Struct, omit_defaults=True):
+    status: str  # ok | degraded (a cluster's partition is unavailable: its shops get 503)
     database: str
     change_feed: ChangeFeedHealth | None = None
+    partitions: list[PartitionHealth] | None = None  # over a cluster (docs/SCALING.md)
+
+
+_WORST = {"ok": 0, "behind": 1, "slot_lost": 2}
 
 
 async def change_feed_health(request: Request, timeout: float) -> ChangeFeedHealth:
-    relay = request.app.state.relay
-    role = "off" if relay is None else ("leader" if relay.leader.is_set() else "standby")
-    reading = relay.reading if relay is not None and role == "leader" else None
+    """The feed's state; over a cluster, the worst partition's (one row per partition)."""
+    relays = request.app.state.relays
+    leading = [r for r in relays if r.leader.is_set()]
+    role = "off" if not relays else ("leader" if leading else "standby")
+    reading = leading[0].reading if leading else None
     try:
-        row = await asyncio.wait_for(request.app.state.read_pool.fetchrow(QUERIES["change_feed_status"]), timeout)
+        rows = await asyncio.wait_for(request.app.state.read_pool.fetch(QUERIES["change_feed_status"]), timeout)
     except Exception as e:  # the database answered SELECT 1: report, do not fail
         log.warning("change feed status unavailable: %r", e)
         return ChangeFeedHealth("unknown", relay=role, reading=reading)
+    if not rows:
+        return ChangeFeedHealth("unknown", relay=role, reading=reading)
+    states = [_feed_state(row, role, reading) for row in rows]
+    return max(states, key=lambda state: _WORST.get(state.status, 0))
+
+
+def _feed_state(row, role: str, reading: str | None) -> ChangeFeedHealth:
     lag = None if row["lag_bytes"] is None else int(row["lag_bytes"])
     pending_age = (
         (datetime.now(UTC) - row["oldest_pending"]).total_seconds() if row["oldest_pending"] is not None else 0.0
@@ -81,7 +99,10 @@ async def health(request: Request) -> Response[Health]:
             {"Retry-After": "5", "Cache-Control": "no-store"},
         )
     feed = await change_feed_health(request, timeout)
-    return Response(Health("ok", "ok", feed), headers={"Cache-Control": "no-store"})
+    listening = request.app.state.events.partitions_listening
+    partitions = [PartitionHealth(k, "ok" if up else "unavailable") for k, up in sorted(listening.items())] or None
+    status = "degraded" if partitions and any(p.status != "ok" for p in partitions) else "ok"
+    return Response(Health(status, "ok", feed, partitions), headers={"Cache-Control": "no-store"})
 
 
 @get("/metrics", summary="Prometheus metrics", media_type="text/plain")
