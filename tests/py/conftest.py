@@ -21,6 +21,7 @@ from app.tokens import hash_token, new_token
 from app.tuning import configure_booking_service
 from app.web import create_app
 from harness.service import running
+from tests.py.engines import ClusterUnderTest, Engine, cluster_engine
 from tests.py.support import TABLES, Shop, workday
 
 
@@ -101,6 +102,30 @@ def make_service(clean_db):
         return name
 
     return make
+
+
+@pytest.fixture(scope="session")
+def test_cluster():
+    """A 2-partition cluster (proxy + 2 servers), started once for the session."""
+    cluster = ClusterUnderTest()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(params=["one_database", "cluster"])
+async def engine(request, database_url, clean_db, make_barber, make_service):
+    """The function API on one database, then through a 2-partition cluster's proxy
+    (tests/py/engines.py): a test that takes it runs on both."""
+    if request.param == "one_database":
+        yield Engine("one_database", database_url, database_url, clean_db, make_barber, make_service)
+        return
+    cluster = request.getfixturevalue("test_cluster")
+    await cluster.reset()
+    rows = await asyncpg.create_pool(cluster.partition_urls[1], min_size=1, max_size=4)
+    try:
+        yield await cluster_engine(cluster, rows)
+    finally:
+        await rows.close()
 
 
 @pytest.fixture

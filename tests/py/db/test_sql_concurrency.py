@@ -68,16 +68,16 @@ async def book(conn, barber_id, user_id, service, start, before=0, after=0, note
     return await conn.fetchrow(BOOK, barber_id, user_id, service, start, before, after, notes, key)
 
 
-async def wait_until_blocked(observer: asyncpg.Connection, pid: int, timeout: float = 10.0) -> list[int]:
-    """Wait until backend `pid` is waiting for a lock held by another backend; return the blockers."""
+async def wait_until_blocked_by(observer: asyncpg.Connection, holder_pid: int, timeout: float = 10.0) -> None:
+    """Wait until some backend waits for a lock held by backend `holder_pid` (the waiter may
+    be a cluster proxy's connection to the partition, whose pid the caller does not know)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while True:
-        blockers = await observer.fetchval("SELECT pg_blocking_pids($1)", pid)
-        if blockers:
-            return blockers
+    while not await observer.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))", holder_pid
+    ):
         if loop.time() > deadline:
-            raise AssertionError(f"backend {pid} never blocked on a lock within {timeout}s")
+            raise AssertionError(f"no backend blocked on backend {holder_pid} within {timeout}s")
         await asyncio.sleep(0.01)
 
 
@@ -108,11 +108,9 @@ RAW_COLUMNS = "SELECT id, barber_id, start_time, duration_minutes, buffer_time_b
 
 
 @pytest.mark.parametrize("shape", ["same_slot", "mutually_overlapping_slots"])
-async def test_thirty_concurrent_bookings_of_one_slot_make_exactly_one(
-    database_url, clean_db, make_barber, make_service, shape
-):
-    barber = await make_barber("Ana")
-    service = await make_service("Haircut", 30)
+async def test_thirty_concurrent_bookings_of_one_slot_make_exactly_one(engine, shape):
+    barber = await engine.make_barber("Ana")
+    service = await engine.make_service("Haircut", 30)
     day = future_day()
     n = 30
     if shape == "same_slot":
@@ -122,7 +120,7 @@ async def test_thirty_concurrent_bookings_of_one_slot_make_exactly_one(
         # pair conflicts, although no two requests are the same.
         requests = [(at(day, 10) + timedelta(minutes=5 * (i % 5 - 2)), i % 3 * 5, i % 4 * 5) for i in range(n)]
 
-    async with connections(database_url, n) as conns:
+    async with connections(engine.url, n) as conns:
         results = await asyncio.gather(
             *(
                 outcome(book(c, barber, 100 + i, service, start, before, after))
@@ -140,9 +138,9 @@ async def test_thirty_concurrent_bookings_of_one_slot_make_exactly_one(
         if code == "23P01":
             assert err.args[0] == CONFLICT_MESSAGE
             assert f"Appointment {winner['id']} blocks" in err.detail
-    rows = await clean_db.fetch("SELECT id, user_id FROM booking.appointments")
+    rows = await engine.rows.fetch("SELECT id, user_id FROM booking.appointments")
     assert [(r["id"], r["user_id"]) for r in rows] == [(winner["id"], winner["user_id"])]
-    assert await active_count(clean_db, barber) == 1
+    assert await active_count(engine.rows, barber) == 1
 
 
 # ------------------------------------------------------------ 2. direct writers, no functions
@@ -296,14 +294,12 @@ async def test_direct_inserters_that_only_touch_both_commit(
 # ------------------------------------------------------------------- 3. one idempotency key
 
 
-async def test_twenty_concurrent_calls_with_one_idempotency_key_make_one_appointment(
-    database_url, clean_db, make_barber, make_service
-):
-    barber = await make_barber()
-    service = await make_service()
+async def test_twenty_concurrent_calls_with_one_idempotency_key_make_one_appointment(engine):
+    barber = await engine.make_barber()
+    service = await engine.make_service()
     start = at(future_day(), 11)
     n = 20
-    async with connections(database_url, n) as conns:
+    async with connections(engine.url, n) as conns:
         results = await asyncio.gather(
             *(outcome(book(c, barber, 7, service, start, 5, 10, "beard too", "key-concurrent-1")) for c in conns)
         )
@@ -318,23 +314,21 @@ async def test_twenty_concurrent_calls_with_one_idempotency_key_make_one_appoint
     first = next(r for r in rows if not r["replayed"])
     for r in rows:
         assert {k: v for k, v in r.items() if k != "replayed"} == {k: v for k, v in first.items() if k != "replayed"}
-    assert await clean_db.fetchval("SELECT count(*) FROM booking.appointments") == 1
-    assert await clean_db.fetchval("SELECT count(*) FROM booking.idempotency_keys") == 1
-    assert await clean_db.fetchval("SELECT appointment_id FROM booking.idempotency_keys") == first["id"]
+    assert await engine.rows.fetchval("SELECT count(*) FROM booking.appointments") == 1
+    assert await engine.rows.fetchval("SELECT count(*) FROM booking.idempotency_keys") == 1
+    assert await engine.rows.fetchval("SELECT appointment_id FROM booking.idempotency_keys") == first["id"]
 
 
-async def test_concurrent_calls_with_one_key_and_two_different_requests(
-    database_url, clean_db, make_barber, make_service
-):
+async def test_concurrent_calls_with_one_key_and_two_different_requests(engine):
     """Half the callers reuse the key with another request: whichever request claims the key
     first wins, every caller with that request gets the one appointment, every caller with
     the other request gets BK002, and one row exists."""
-    barber = await make_barber()
-    service = await make_service()
+    barber = await engine.make_barber()
+    service = await engine.make_service()
     day = future_day()
     n = 16
     starts = [at(day, 11) if i % 2 == 0 else at(day, 15) for i in range(n)]
-    async with connections(database_url, n) as conns:
+    async with connections(engine.url, n) as conns:
         results = await asyncio.gather(
             *(outcome(book(c, barber, 7, service, s, key="key-mixed")) for c, s in zip(conns, starts, strict=True))
         )
@@ -351,21 +345,21 @@ async def test_concurrent_calls_with_one_key_and_two_different_requests(
     assert len(ok_rows) == n // 2
     assert len({r["id"] for r in ok_rows}) == 1
     assert sum(1 for r in ok_rows if not r["replayed"]) == 1
-    assert await clean_db.fetchval("SELECT count(*) FROM booking.appointments") == 1
+    assert await engine.rows.fetchval("SELECT count(*) FROM booking.appointments") == 1
 
 
 # ----------------------------------------------------------------------- 4. lock timeouts
 
 
-async def test_held_barber_lock_times_out_other_booking_of_that_barber_and_day(
-    database_url, clean_db, make_barber, make_service
-):
-    barber_x = await make_barber("X")
-    barber_y = await make_barber("Y")
-    service = await make_service()
+async def test_held_barber_lock_times_out_other_booking_of_that_barber_and_day(engine):
+    # The holder writes where the rows are (through a cluster's proxy every call is its own
+    # transaction there); the caller who waits goes through engine.url.
+    barber_x = await engine.make_barber("X")
+    barber_y = await engine.make_barber("Y")
+    service = await engine.make_service()
     day = future_day()
     loop = asyncio.get_running_loop()
-    async with connections(database_url, 2) as (a, b):
+    async with connections(engine.direct_url, 1) as (a,), connections(engine.url, 1) as (b,):
         await b.execute("SET booking.lock_timeout = '200ms'")
         async with a.transaction():
             held = await book(a, barber_x, 1, service, at(day, 10))  # holds (X, day) until commit
@@ -389,40 +383,36 @@ async def test_held_barber_lock_times_out_other_booking_of_that_barber_and_day(
         # A committed: B's retry goes through.
         retried = await book(b, barber_x, 2, service, at(day, 14))
         assert retried["start_time"] == at(day, 14)
-    assert await active_count(clean_db, barber_x) == 3
+    assert await active_count(engine.rows, barber_x) == 3
     assert held["id"] != retried["id"]
 
 
-async def test_booking_waits_for_held_lock_and_succeeds_when_the_holder_rolls_back(
-    database_url, clean_db, make_barber, make_service
-):
+async def test_booking_waits_for_held_lock_and_succeeds_when_the_holder_rolls_back(engine):
     """The other side of the timeout: within booking.lock_timeout a caller waits for the lock
     (it does not fail fast), and takes the slot when the holder gives it up."""
-    barber = await make_barber()
-    service = await make_service()
+    barber = await engine.make_barber()
+    service = await engine.make_service()
     start = at(future_day(), 10)
-    async with connections(database_url, 3) as (a, b, observer):
+    async with connections(engine.direct_url, 2) as (a, observer), connections(engine.url, 1) as (b,):
         ta = a.transaction()
         await ta.start()
         await book(a, barber, 1, service, start)
         waiting = asyncio.create_task(outcome(book(b, barber, 2, service, start)))
-        assert a.get_server_pid() in await wait_until_blocked(observer, b.get_server_pid())
+        await wait_until_blocked_by(observer, a.get_server_pid())
         await ta.rollback()
         code, row = await waiting
     assert code == "ok", row
     assert row["user_id"] == 2
-    assert await active_count(clean_db, barber) == 1
+    assert await active_count(engine.rows, barber) == 1
 
 
-async def test_update_of_a_row_locked_by_another_transaction_times_out(
-    database_url, clean_db, make_barber, make_service
-):
-    barber = await make_barber()
-    service = await make_service()
+async def test_update_of_a_row_locked_by_another_transaction_times_out(engine):
+    barber = await engine.make_barber()
+    service = await engine.make_service()
     day = future_day()
-    appt = await book(clean_db, barber, 5, service, at(day, 10))
     loop = asyncio.get_running_loop()
-    async with connections(database_url, 2) as (a, b):
+    async with connections(engine.direct_url, 1) as (a,), connections(engine.url, 1) as (b,):
+        appt = await book(b, barber, 5, service, at(day, 10))
         await b.execute("SET booking.lock_timeout = '200ms'")
         ta = a.transaction()
         await ta.start()
