@@ -13,6 +13,7 @@ export HOST PORT
 
 help:
 	@echo "make run      start the service with demo data on http://$(HOST):$(PORT)/"
+	@echo "              PARTITIONS=N make run: over a PL/Proxy proxy and N partitions in .pgcluster/"
 	@echo "make test     run the pgTAP and pytest suites against a throwaway PostgreSQL"
 	@echo "make test-quick  the same without the end-to-end tier (tests/py/e2e): the edit loop"
 	@echo "make lint     ruff check and ruff format --check"
@@ -21,7 +22,7 @@ help:
 	@echo "make bench    engine and service vs the physical limit (~35 min); writes docs/BENCHMARKS.md"
 	@echo "make bench-quick  the same scenarios, short (~2 min)"
 	@echo "make bench-profile  py-spy flame graphs of the service under load (docs/bench/)"
-	@echo "make clean    remove .venv/ and the embedded database in .pgdata/"
+	@echo "make clean    remove .venv/, the embedded database in .pgdata/ and the cluster in .pgcluster/"
 
 install:
 	@scripts/bootstrap.sh
@@ -41,8 +42,15 @@ lint: install
 migrate: install
 	@scripts/with-db.sh embedded $(PY) -m app migrate
 
+# PARTITIONS=N make run: the same service over a cluster in .pgcluster/ (a PL/Proxy proxy and
+# N partitions, each its own PostgreSQL; docs/SCALING.md), the service given the proxy's URL.
 run: install
+ifdef PARTITIONS
+	@$(PY) -m app cluster up --dir .pgcluster --partitions $(PARTITIONS)
+	@DATABASE_URL="$$($(PY) -m app cluster status --dir .pgcluster | awk '$$1 == "proxy" {print $$2}')" scripts/serve.sh
+else
 	@scripts/with-db.sh embedded scripts/serve.sh
+endif
 
 torture: install
 	@$(PY) -m torture.runner --duration $${TORTURE_DURATION:-180}
@@ -65,4 +73,5 @@ bench-quick:
 
 clean:
 	-@scripts/pg.sh stop .pgdata
-	rm -rf $(VENV) .pgdata test-output
+	-@[ ! -f .pgcluster/cluster.json ] || $(PY) -m app cluster down --dir .pgcluster >/dev/null
+	rm -rf $(VENV) .pgdata .pgcluster test-output

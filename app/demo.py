@@ -4,12 +4,14 @@ fresh demo tokens (tokens are stored only as hashes, so each run prints new ones
 Barbers: Alice (Europe/London), Bob (America/New_York), Chen (UTC), each working
 09:00-18:00 local time Monday to Saturday. Services: Haircut 30 min, Beard Trim 15,
 Haircut & Beard 45, Kids Cut 20. Users: client 1001, barber 2001 (Alice), admin 3001.
-It writes as DATABASE_URL's user (the service's role cannot write tables).
+It writes as DATABASE_URL's user, through the shop functions (contract section 6): the
+same on one database and through a cluster's proxy (`PARTITIONS=N make run`).
 """
 
 from __future__ import annotations
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from app.migrate import libpq_url
 from app.tokens import create_token
@@ -20,33 +22,27 @@ CLIENT_USER, BARBER_USER, ADMIN_USER = 1001, 2001, 3001
 
 
 def load_demo_data(database_url: str) -> dict[str, int]:
-    """Create what is missing; returns {barber name: id}."""
+    """Create what is missing, in the default shop, through the shop functions (so that it
+    works the same on one database and through a cluster's proxy); returns {barber name: id}.
+    A barber made here gets the demo hours; one that exists keeps its own."""
     ids: dict[str, int] = {}
     with psycopg.connect(libpq_url(database_url)) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(booking.lock_namespace('demo_data'), 0)")  # one loader at a time
+        services = {r[0] for r in conn.execute("SELECT name FROM booking.list_services(1)").fetchall()}
         for name, duration, price in SERVICES:
-            conn.execute(
-                "INSERT INTO booking.services (name, duration_minutes, price_cents) VALUES (%s, %s, %s)"
-                " ON CONFLICT (shop_id, name) DO NOTHING",
-                (name, duration, price),
-            )
+            if name not in services:
+                conn.execute("SELECT booking.create_service(1, %s, %s, %s)", (name, duration, price))
+        barbers: dict[str, int] = {}
+        for barber_id, name in conn.execute("SELECT id, name FROM booking.list_barbers(1)").fetchall():
+            barbers.setdefault(name, barber_id)
         for name, tz in BARBERS:
-            row = conn.execute("SELECT id FROM booking.barbers WHERE name = %s ORDER BY id LIMIT 1", (name,)).fetchone()
-            if row is None:
-                row = conn.execute(
-                    "INSERT INTO booking.barbers (name, timezone) VALUES (%s, %s) RETURNING id", (name, tz)
-                ).fetchone()
-            ids[name] = row[0]
-            has_hours = conn.execute(
-                "SELECT 1 FROM booking.working_hours WHERE barber_id = %s LIMIT 1", (row[0],)
-            ).fetchone()
-            if not has_hours:
-                for weekday in range(1, 7):
-                    conn.execute(
-                        "INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at)"
-                        " VALUES (%s, %s, '09:00', '18:00')",
-                        (row[0], weekday),
-                    )
+            if name not in barbers:
+                barbers[name] = conn.execute("SELECT id FROM booking.create_barber(1, %s, %s)", (name, tz)).fetchone()[
+                    0
+                ]
+                hours = [{"weekday": d, "opens_at": "09:00", "closes_at": "18:00"} for d in range(1, 7)]
+                conn.execute("SELECT count(*) FROM booking.set_working_hours(%s, %s)", (barbers[name], Jsonb(hours)))
+            ids[name] = barbers[name]
     return ids
 
 

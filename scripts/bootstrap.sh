@@ -23,6 +23,13 @@ if [ -z "${DATABASE_URL:-}" ] || [ "$want_pgtap" = 1 ]; then
         missing+=("postgresql-$major-wal2json")
     fi
 fi
+# PL/Proxy: a cluster's proxy (docs/SCALING.md: `PARTITIONS=N make run`, the cluster tests).
+if [ -z "${DATABASE_URL:-}" ] || [ "$want_pgtap" = 1 ]; then
+    major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null || true)
+    if [ -n "$major" ] && [ ! -f "/usr/share/postgresql/$major/extension/plproxy.control" ]; then
+        missing+=("postgresql-$major-plproxy")
+    fi
+fi
 if [ "$want_pgtap" = 1 ]; then
     command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)
     major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null || true)

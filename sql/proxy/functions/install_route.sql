@@ -105,8 +105,9 @@ BEGIN
                         v_name, (SELECT string_agg(', ' || quote_ident(n), '') FROM unnest(v_names) n))
         END,
         CASE WHEN v_kind = 's' THEN 'RETURN;' ELSE 'RETURN NULL;' END);
-    EXECUTE format('CREATE OR REPLACE FUNCTION booking.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE%s '
-                   'SET search_path = pg_catalog, pg_temp AS %L',
+    -- No SET clause (it costs every call a settings save and restore): the body names every
+    -- object with its schema, and runs as its caller.
+    EXECUTE format('CREATE OR REPLACE FUNCTION booking.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE%s AS %L',
                    v_name, v_args, v_result, CASE WHEN f.proisstrict THEN ' STRICT' ELSE '' END, v_body);
     RETURN format('%s -> %s', p_function, coalesce(p_shop, 'every partition'));
 END
