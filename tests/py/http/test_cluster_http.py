@@ -89,8 +89,9 @@ async def test_bookings_reads_and_event_streams_over_the_cluster(cluster_app):
                 f"/appointments/{body['id']}", json={"booking_time": "11:00"}, headers={**client, "If-Match": '"1"'}
             )
             assert moved.status_code == 200, moved.text
+            appointment = body["id"]
             event = await reader.wait_for(
-                lambda e: e["data"]["appointment_id"] == body["id"] and e["data"]["payload"]["version"] == 2
+                lambda e, a=appointment: e["data"]["appointment_id"] == a and e["data"]["payload"]["version"] == 2
             )
             assert event["event"] == "changed"
             assert event["data"]["payload"]["start_time"] == moved.json()["start_time"]
@@ -113,7 +114,7 @@ async def test_a_partition_down_answers_503_for_its_shops_only_and_they_resume(c
     cluster, app, base = cluster_app
     setup = await _setup(cluster)
     client = setup["client"]
-    (down_shop, down_barber), (up_shop, up_barber) = setup[1], setup[0]
+    (_, down_barber), (up_shop, up_barber) = setup[1], setup[0]
     node = Node(cluster.dir / "partition-1")
     async with httpx.AsyncClient(base_url=base, timeout=WAIT) as http:
         first = await http.post("/appointments", json=booking(down_barber, "09:00"), headers=client)
@@ -129,6 +130,7 @@ async def test_a_partition_down_answers_503_for_its_shops_only_and_they_resume(c
             assert (await http.get(f"/appointments/{first.json()['id']}", headers=client)).status_code == 503
             ok = await http.post("/appointments", json=booking(up_barber), headers=client)
             assert ok.status_code == 201, ok.text
+            assert ok.json()["shop_id"] == up_shop
             for _ in range(int(WAIT * 10)):
                 health = (await http.get("/health")).json()
                 if health["status"] == "degraded":
