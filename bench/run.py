@@ -49,7 +49,9 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int)
     p.add_argument("--seconds", type=float)
     p.add_argument("--clients", type=int)
-    p.add_argument("--only", help="comma-separated: uncontended,hot,sse,flash,growth,scale,read,service,layers,explain")
+    p.add_argument(
+        "--only", help="comma-separated: uncontended,hot,sse,flash,growth,scale,read,service,layers,explain,partitioned"
+    )
     p.add_argument("--no-docs", action="store_true", help="do not write docs/BENCHMARKS.md")
     p.add_argument("--keep", action="store_true", help="keep the cluster and databases (debugging)")
     p.add_argument(
@@ -86,10 +88,11 @@ def main(argv=None) -> int:
         )
         engine = want("uncontended") or want("hot") or want("flash") or want("growth") or want("sse")
         main_url = server.create_db("main") if (engine or want("service") or want("layers")) else None
-        feed = psql(main_url, "SELECT mode FROM booking.change_feed") if main_url else "n/a"
-        bench.facts.append(
-            f"Change feed of the main database: mode {feed}; its relay runs during every engine scenario"
-        )
+        if main_url:  # not for a run of scenarios with databases of their own (scale, partitioned)
+            feed = psql(main_url, "SELECT mode FROM booking.change_feed")
+            bench.facts.append(
+                f"Change feed of the main database: mode {feed}; its relay runs during every engine scenario"
+            )
         if engine:
             outbox_url = server.create_db("outbox", change_feed="outbox") if want("uncontended") else None
             # A measurement only: the same engine without appointments_check_overlap (the
@@ -143,6 +146,8 @@ def main(argv=None) -> int:
         bench.layers_wanted = want("layers")
         if want("service") or want("layers"):
             bench.service(main_url)  # the service's own relay runs the feed
+        if want("partitioned"):
+            bench.partitioned()  # clusters of its own (bench/partitioned.py)
     finally:
         server.close()
     elapsed = time.time() - t0

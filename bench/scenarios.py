@@ -22,6 +22,9 @@ service      POST /appointments through the service (wrk) vs the same call in SQ
 layers       the service against itself without one layer (bench/layers.py: each
              middleware, the token cache), one layer at a time
 explain      the plans PostgreSQL runs inside the functions (auto_explain)
+partitioned  book_appointment through a cluster's PL/Proxy proxy vs the same call on the
+             partition directly (one partition), and one shop vs two shops on two
+             partitions through the proxy (bench/partitioned.py; issue 14)
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class Bench:
         self.explain_dir = (ROOT / "docs" / "bench") if args.mode == "full" and not args.no_docs else RESULTS
         self.service_status = "not run"
         self._wrk_offsets = iter(range(1, 1_000_000))
+        self._part_bases = iter(range(0, 10**12, 2_000_000))  # bench/sql/part_book.sql's :base
         self.layers_wanted = True  # bench.run turns it off with --only service
 
     def pg(self, url, script, clients=None, defines=None):
@@ -289,6 +293,56 @@ class Bench:
             self.rounds,
         )
         self.keep(f"read path, {rows:,} rows, c=1", runs, "index scan of the day", ratio_by="p50")
+
+    # --- a cluster: the PL/Proxy proxy against the partition it routes to ------------------
+    def partitioned(self):
+        """book_appointment, uncontended (1,000 barbers, bench/sql/part_book.sql), on a
+        one-partition cluster: called on partition 0's database directly vs the same call
+        through the proxy (its routed function: the shop's shared advisory lock, the
+        directory, the session's settings, then PL/Proxy running the real function on the
+        partition), alternated round by round; the ratio proxy/direct is issue 14's target.
+        Then, on a two-partition cluster, the proxy with every booking in shop 1 (partition 0)
+        vs the bookings spread over shop 1 and shop 2 (one per partition, 500 barbers each):
+        how the total grows with a second partition. Every server of a cluster runs on this
+        machine's cores, the proxy and pgbench with them, so it shows the cost of a hop and
+        what a second partition adds on the same CPUs, not the scaling over machines."""
+        from bench.partitioned import cluster, defines
+
+        def book(url, shops):
+            def run():
+                d = defines(shops, self.clients, next(self._part_bases))
+                return pgbench(url, "part_book", self.clients, self.seconds, d)
+
+            return run
+
+        direct, proxied = "direct on partition 0", "through the proxy"
+        with cluster(partitions=1, shops=1, barbers=1000) as c:
+            runs = alternate({direct: book(c.partitions[0], c.shops), proxied: book(c.proxy, c.shops)}, self.rounds)
+            self.facts.append(
+                f"Partitioned scenario: a durable cluster of 1 proxy and 1 partition (each its own server on "
+                f"this machine), made and seeded through the proxy in {c.started_in:.0f} s"
+            )
+        self.keep(
+            f"partitioned, 1 partition, c={self.clients}",
+            runs,
+            direct,
+            notes={
+                direct: "pgbench on partition 0's database",
+                proxied: "pgbench on the proxy: its routed function, then PL/Proxy to partition 0",
+            },
+        )
+        one, two = "proxy, shop 1 only (partition 0)", "proxy, shops 1 and 2 (partitions 0 and 1)"
+        with cluster(partitions=2, shops=2, barbers=1000) as c:
+            runs = alternate({one: book(c.proxy, c.shops[:1]), two: book(c.proxy, c.shops)}, self.rounds)
+        self.keep(
+            f"partitioned, 2 partitions, c={self.clients}",
+            runs,
+            one,
+            notes={
+                one: "500 barbers",
+                two: f"1,000 barbers, half on each; {os.cpu_count()} cores for the 3 servers, their relays and pgbench",
+            },
+        )
 
     # --- the service against the same call in SQL and a minimal ASGI app --------------------
     def service(self, url):
@@ -494,6 +548,13 @@ class Bench:
             "service >= 0.8x a minimal ASGI app doing the same call",
             v,
             lambda x: x >= 0.8,
+            f"{v:.2f}x" if v is not None else "",
+        )
+        v = ratio("partitioned, 1 partition", "through the proxy")
+        target(
+            "partitioned: book_appointment through the proxy >= 0.60x direct, one partition (issue 14)",
+            v,
+            lambda x: x >= 0.60,
             f"{v:.2f}x" if v is not None else "",
         )
         scale = [
