@@ -42,12 +42,13 @@ lint: install
 migrate: install
 	@scripts/with-db.sh embedded $(PY) -m app migrate
 
-# PARTITIONS=N make run: the same service over a cluster in .pgcluster/ (a PL/Proxy proxy and
-# N partitions, each its own PostgreSQL; docs/SCALING.md), the service given the proxy's URL.
+# PARTITIONS=N make run: the same service over a cluster in $(CLUSTER_DIR) (a PL/Proxy proxy
+# and N partitions, each its own PostgreSQL; docs/SCALING.md), given the proxy's URL.
+CLUSTER_DIR ?= .pgcluster
 run: install
 ifdef PARTITIONS
-	@$(PY) -m app cluster up --dir .pgcluster --partitions $(PARTITIONS)
-	@DATABASE_URL="$$($(PY) -m app cluster status --dir .pgcluster | awk '$$1 == "proxy" {print $$2}')" scripts/serve.sh
+	@$(PY) -m app cluster up --dir $(CLUSTER_DIR) --partitions $(PARTITIONS)
+	@DATABASE_URL="$$($(PY) -m app cluster status --dir $(CLUSTER_DIR) | awk '$$1 == "proxy" {print $$2}')" scripts/serve.sh
 else
 	@scripts/with-db.sh embedded scripts/serve.sh
 endif
