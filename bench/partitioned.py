@@ -115,6 +115,18 @@ def cluster(partitions: int, shops: int, barbers: int):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def server_cpu_seconds(url: str) -> float:
+    """CPU seconds (user + system) the server of `url` has spent in its finished processes:
+    the postmaster's reaped children (/proc/PID/stat cutime + cstime). A pgbench run's
+    backends, and on a proxy the connections PL/Proxy opened from them, end with the run, so
+    the difference over a run is what the run cost that server."""
+    datadir = Path(psql(url, "SHOW data_directory"))
+    pid = int((datadir / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[13]) + int(fields[14])) / ticks  # cutime, cstime (fields 16 and 17)
+
+
 def stop(workdir: Path) -> None:
     """Stops every server under `workdir` (those a failed `cluster up` started too)."""
     for datadir in sorted(workdir.iterdir()):

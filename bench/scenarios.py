@@ -306,22 +306,42 @@ class Bench:
         how the total grows with a second partition. Every server of a cluster runs on this
         machine's cores, the proxy and pgbench with them, so it shows the cost of a hop and
         what a second partition adds on the same CPUs, not the scaling over machines."""
-        from bench.partitioned import cluster, defines
+        from bench.partitioned import cluster, defines, server_cpu_seconds
 
-        def book(url, shops):
+        cpu: dict[str, list[float]] = {"proxy": [], "partition": [], "direct": []}  # us per booking
+
+        def book(url, shops, measure=None):
             def run():
                 d = defines(shops, self.clients, next(self._part_bases))
-                return pgbench(url, "part_book", self.clients, self.seconds, d)
+                before = {name: server_cpu_seconds(u) for name, u in (measure or {}).items()}
+                result = pgbench(url, "part_book", self.clients, self.seconds, d)
+                for name, u in (measure or {}).items():
+                    if result.count:
+                        cpu[name].append((server_cpu_seconds(u) - before[name]) / result.count * 1e6)
+                return result
 
             return run
 
         direct, proxied = "direct on partition 0", "through the proxy"
         with cluster(partitions=1, shops=1, barbers=1000) as c:
-            runs = alternate({direct: book(c.partitions[0], c.shops), proxied: book(c.proxy, c.shops)}, self.rounds)
+            runs = alternate(
+                {
+                    direct: book(c.partitions[0], c.shops, {"direct": c.partitions[0]}),
+                    proxied: book(c.proxy, c.shops, {"proxy": c.proxy, "partition": c.partitions[0]}),
+                },
+                self.rounds,
+            )
             self.facts.append(
                 f"Partitioned scenario: a durable cluster of 1 proxy and 1 partition (each its own server on "
                 f"this machine), made and seeded through the proxy in {c.started_in:.0f} s"
             )
+            if all(cpu.values()):
+                self.facts.append(
+                    "Partitioned scenario, CPU per booking (server processes' user + system time over a run, "
+                    f"median of the rounds): direct, the partition {med(cpu['direct']):.0f} us; through the proxy, "
+                    f"the proxy {med(cpu['proxy']):.0f} us and the partition {med(cpu['partition']):.0f} us "
+                    "(docs/SCALING.md's c and the partition's share of B)"
+                )
         self.keep(
             f"partitioned, 1 partition, c={self.clients}",
             runs,
