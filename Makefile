@@ -54,7 +54,7 @@ else
 endif
 
 torture: install
-	@$(PY) -m torture.runner --duration $${TORTURE_DURATION:-180}
+	@$(PY) -m torture.runner --duration $${TORTURE_DURATION:-180}$(if $(PARTITIONS), --partitions $(PARTITIONS))
 
 bench:
 	@scripts/bootstrap.sh

@@ -17,13 +17,18 @@ from harness.service import ServiceProcess
 
 
 class HttpWorkload:
-    def __init__(self, service: ServiceProcess, work, record, rng: random.Random, deadline: float):
+    def __init__(
+        self, service: ServiceProcess, work, record, rng: random.Random, deadline: float, *, health_status=False
+    ):
+        """health_status: the /health trail records the body's status (ok, degraded: a cluster's
+        partition down) when the answer is 200, instead of 200."""
         self.service = service
+        self.health_status = health_status
         self.work = work  # the SQL workload: shares slots, barbers and acknowledged ids
         self.record = record
         self.rng = rng
         self.deadline = deadline
-        self.health: list[int] = []
+        self.health: list[int | str] = []
 
     def note(self, code: str) -> None:
         self.record.errors[code] = self.record.errors.get(code, 0) + 1
@@ -48,12 +53,25 @@ class HttpWorkload:
                 self.note("http_connection_lost")
                 await asyncio.sleep(0.05 * 2**attempt)
                 continue
+            if response.status_code == 503:
+                self.count_partition_answer(response)
             if response.status_code == 503 and attempt < attempts - 1:
                 self.note("http_503")
                 await asyncio.sleep(min(float(response.headers.get("Retry-After", "1")), 0.5))
                 continue
             return response
         return None
+
+    def count_partition_answer(self, response: httpx.Response) -> None:
+        """A 503 of a cluster's proxy: BK015 shop_moving or BK016 partition_unavailable, counted."""
+        if not response.headers.get("content-type", "").startswith("application/problem+json"):
+            return
+        try:
+            code = str(response.json().get("code"))
+        except ValueError:
+            return
+        if code in self.record.partition_answers:
+            self.record.partition_answers[code] += 1
 
     def record_problem(self, response: httpx.Response) -> None:
         if response.status_code >= 500 and response.status_code != 503:
@@ -78,7 +96,7 @@ class HttpWorkload:
     async def book(self, client) -> None:
         user = self.rng.choice(list(self.service.tokens))
         start = self.work.slot()
-        barber = self.rng.randrange(1, 5)
+        barber = self.work.pick_barber()
         body = {
             "barber_id": barber,
             "service": self.rng.choice(["Haircut", "Beard Trim"]),
@@ -149,8 +167,11 @@ class HttpWorkload:
         async with httpx.AsyncClient(base_url=self.service.base) as client:
             while time.monotonic() < self.deadline:
                 try:
-                    status = (await client.get("/health", timeout=3)).status_code
-                except httpx.HTTPError:
+                    response = await client.get("/health", timeout=3)
+                    status = response.status_code
+                    if self.health_status and status == 200:
+                        status = response.json().get("status", status)
+                except (httpx.HTTPError, ValueError):
                     status = 0
                 if not self.health or self.health[-1] != status:
                     self.health.append(status)

@@ -1,6 +1,11 @@
 """The SQL clients of the torture run: they book, reschedule, cancel and change statuses through
 the booking functions, with idempotency keys and client-side retries, and record every
 acknowledged outcome (Record) for torture.checker.
+
+Through a cluster's proxy (Workload(..., barbers=[...], proxied=True)) the barbers are those
+of several shops, and BK015 shop_moving and BK016 partition_unavailable are retried: BK015
+at once (the proxy refused before routing), BK016 only with the same idempotency key (the
+partition did not answer: whether the booking committed is unknown, the key resolves it).
 """
 
 from __future__ import annotations
@@ -21,6 +26,17 @@ CLIENT_USERS = range(1, 41)
 
 # What a client may legitimately see: the catalogue, plus what a crash or a kill causes.
 TRANSIENT = {"40001", "40P01", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001"}
+# Through a cluster's proxy: the shop is moving (nothing ran), the partition did not answer
+# (outcome unknown, like a lost connection).
+SHOP_MOVING, PARTITION_UNAVAILABLE = "BK015", "BK016"
+SHOP_BITS = 40  # a barber or appointment id is shop_id * 2^40 + n (shop 1: plain ids)
+
+
+def shop_of(entity_id: int) -> int:
+    """The shop an id carries (booking.shop_of_id, computed here)."""
+    return entity_id >> SHOP_BITS if entity_id >= 1 << SHOP_BITS else 1
+
+
 # A call whose connection broke: its outcome is unknown.
 CONNECTION_LOST = (
     TimeoutError,
@@ -44,6 +60,9 @@ class Record:
     faults: dict[str, int] = field(
         default_factory=lambda: {"kills": 0, "restarts": 0, "lock_timeouts": 0, "slow_clients": 0}
     )
+    # Through a cluster's proxy: BK015/BK016 answers seen (SQL, and HTTP 503 problems).
+    partition_answers: dict[str, int] = field(default_factory=lambda: {SHOP_MOVING: 0, PARTITION_UNAVAILABLE: 0})
+    notes: list[str] = field(default_factory=list)  # fault injector's remarks (a failed move, ...)
 
 
 def day_base() -> datetime:
@@ -54,8 +73,21 @@ def day_base() -> datetime:
 class Workload:
     """The SQL clients, sharing one Record: client() until the deadline, slow_client() once."""
 
-    def __init__(self, url: str, record: Record, rng: random.Random, deadline: float):
+    def __init__(
+        self,
+        url: str,
+        record: Record,
+        rng: random.Random,
+        deadline: float,
+        *,
+        barbers: list[int] | None = None,
+        proxied: bool = False,
+    ):
+        """barbers: the ids to book (default 1..BARBERS, one database's); proxied: `url` is a
+        cluster's proxy (no rows to read there; BK015/BK016 retried)."""
         self.url = url
+        self.barbers = list(barbers) if barbers else None
+        self.proxied = proxied
         self.record = record
         self.rng = rng
         self.deadline = deadline
@@ -72,6 +104,19 @@ class Workload:
     def note_error(self, sqlstate: str) -> None:
         self.record.errors[sqlstate] = self.record.errors.get(sqlstate, 0) + 1
 
+    def pick_barber(self) -> int:
+        if self.barbers is None:
+            return self.rng.randrange(1, BARBERS + 1)
+        return self.rng.choice(self.barbers)
+
+    def barber_for_move(self, current: int) -> int:
+        """A barber to move an appointment to: on a cluster one of the same shop (an
+        appointment never changes shop; another shop's barber is BK003, as on one database)."""
+        if self.barbers is None:
+            return self.rng.randrange(1, BARBERS + 1)
+        same = [b for b in self.barbers if shop_of(b) == shop_of(current)]
+        return self.rng.choice(same or self.barbers)
+
     async def connect(self) -> asyncpg.Connection | None:
         while time.monotonic() < self.deadline + 30:
             try:
@@ -80,9 +125,11 @@ class Workload:
                 await asyncio.sleep(0.2)
         return None
 
-    async def call(self, conn, query: str, *args, retries: int = 3):
-        """One function call in its own transaction, retried on transient errors."""
-        for attempt in range(retries + 1):
+    async def call(self, conn, query: str, *args, retries: int = 3, keyed: bool = False):
+        """One function call in its own transaction, retried on transient errors (through a
+        proxy also BK015, and BK016 when `keyed`: the same arguments, so the same key)."""
+        attempt = moved = 0
+        while True:
             try:
                 async with conn.transaction():
                     if time.monotonic() < self.low_lock_timeout_until:
@@ -93,7 +140,18 @@ class Workload:
                 if state in ("40001", "40P01") and attempt < retries:
                     self.note_error(state)
                     await asyncio.sleep(0.01 * 2**attempt * (1 + self.rng.random()))
+                    attempt += 1
                     continue
+                if self.proxied and state in (SHOP_MOVING, PARTITION_UNAVAILABLE):
+                    self.record.partition_answers[state] += 1
+                    # A partition is back within seconds, a move takes well under one: about
+                    # 8 s of retries, then the caller sees the error (a keyed booking is kept
+                    # to be retried later, like one whose connection broke).
+                    if (state == SHOP_MOVING or keyed) and moved < 10 and time.monotonic() < self.deadline + 20:
+                        self.note_error(state)
+                        await asyncio.sleep(min(0.05 * 2**moved, 1.0) * (1 + self.rng.random() / 2))
+                        moved += 1
+                        continue
                 raise
 
     # -- operations ------------------------------------------------------------
@@ -101,7 +159,7 @@ class Workload:
         if request is None:
             key = f"k-{uuid.uuid4()}" if self.rng.random() < 0.5 else None
             request = (
-                self.rng.randrange(1, BARBERS + 1),
+                self.pick_barber(),
                 self.rng.choice(CLIENT_USERS),
                 self.rng.choice(["Haircut", "Beard Trim", "Long Cut"]),
                 self.slot(),
@@ -121,15 +179,23 @@ class Workload:
                 before,
                 after,
                 key,
+                keyed=key is not None,
             )
         except CONNECTION_LOST:
             self.record.unknown_outcomes += 1
             if key:
                 self.pending_retries.append(request)  # a client would retry with its key
             raise
+        except asyncpg.PostgresError as e:
+            if self.proxied and getattr(e, "sqlstate", None) == PARTITION_UNAVAILABLE:
+                self.record.unknown_outcomes += 1  # as a lost connection: committed or not
+                if key:
+                    self.pending_retries.append(request)
+            raise
         if key:
             self.record.key_results.setdefault(key, set()).add(row["id"])
-        if not row["replayed"]:
+        # Through the proxy a replay acknowledges too (the first answer may have been a BK016).
+        if not row["replayed"] or (self.proxied and row["id"] not in self.record.acked_books):
             self.record.acked_books[row["id"]] = {
                 "id": row["id"],
                 "barber_id": barber,
@@ -156,7 +222,7 @@ class Workload:
             return
         changes = {"start_time": self.slot().isoformat()}
         if self.rng.random() < 0.3:
-            changes["barber_id"] = self.rng.randrange(1, BARBERS + 1)
+            changes["barber_id"] = self.barber_for_move(appt["barber_id"])
         await self.change(
             conn,
             "SELECT id, version, status FROM booking.update_appointment($1, $2, $3::jsonb, $4)",
@@ -188,7 +254,12 @@ class Workload:
         # Half the changes are conditional on a version read just before (optimistic).
         expected = None
         if self.rng.random() < 0.5:
-            expected = await conn.fetchval("SELECT version FROM booking.appointments WHERE id = $1", appt["id"])
+            if self.proxied:  # the proxy holds no rows: the routed read
+                expected = await conn.fetchval(
+                    "SELECT version FROM booking.get_appointment($1, $2)", appt["id"], appt["user_id"]
+                )
+            else:
+                expected = await conn.fetchval("SELECT version FROM booking.appointments WHERE id = $1", appt["id"])
         args = (appt["id"], appt["user_id"]) + ((changes,) if changes is not None else ()) + (expected,)
         row = await self.call(conn, query, *args)
         self.note_change(row)
@@ -238,7 +309,7 @@ class Workload:
         try:
             tr = conn.transaction()
             await tr.start()
-            barber, user = self.rng.randrange(1, BARBERS + 1), self.rng.choice(CLIENT_USERS)
+            barber, user = self.pick_barber(), self.rng.choice(CLIENT_USERS)
             row = await conn.fetchrow(
                 "SELECT id, version FROM booking.book_appointment($1, $2, 'Haircut', $3)", barber, user, self.slot()
             )

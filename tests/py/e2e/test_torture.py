@@ -1,6 +1,7 @@
 """The torture runner's short version, and proof that its checker can fail."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,46 @@ def test_short_torture_run_finds_no_violation():
     assert proc.returncode == 0, summary[0]
     assert " 0 overlaps, 0 lost acks, 0 duplicate keys, 0 lost updates, 0 undocumented errors" in summary[0]
     assert "restarts" in summary[0] and not summary[0].startswith("torture: 0 ops")
+
+
+def test_short_partitioned_torture_run_finds_no_violation():
+    """`make torture PARTITIONS=N`, short: 2 partitions behind the proxy, a partition crashed and
+    restarted several times (a different one each time) and a shop moved, under load."""
+    duration = os.environ.get("TORTURE_TEST_DURATION", "25")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torture.runner",
+            "--partitions",
+            "2",
+            "--duration",
+            duration,
+            "--workers",
+            "6",
+            "--http-workers",
+            "2",
+            "-v",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    print(proc.stdout, proc.stderr)
+    summary = [line for line in proc.stdout.splitlines() if line.startswith("torture: ") and " ops, " in line]
+    assert summary, proc.stdout + proc.stderr
+    assert proc.returncode == 0, summary[0]
+    assert (
+        " 0 overlaps, 0 lost acks, 0 duplicate keys, 0 lost updates, 0 undocumented errors, 0 misplaced rows"
+        in summary[0]
+    )
+    crashes = re.search(r"(\d+) partition crashes", summary[0])
+    assert crashes and int(crashes.group(1)) >= 2, summary[0]  # during the load, and the last one
+    assert " 1 shop move," in summary[0], summary[0]
+    assert not summary[0].startswith("torture: 0 ops")
+    cluster = re.search(r"cluster of 2 partitions in (\S+)", proc.stderr)
+    assert cluster and not Path(cluster.group(1)).exists(), "the cluster's directory was not removed"
 
 
 async def test_checker_reports_planted_violations(clean_db, make_barber, make_service):
