@@ -59,6 +59,8 @@ __all__ = [
     "update_booking",
     "cancel_booking",
     "get_booking",
+    "hold_slot",
+    "confirm_hold",
     "configure_booking_service",
     "current_config",
     "ServiceConfig",
@@ -173,7 +175,9 @@ def _record_error(operation: str, error: BaseException) -> None:
 # --- the API -------------------------------------------------------------------------
 
 
-async def create_booking(
+async def _place(
+    operation: str,
+    query: str,
     db,
     *,
     user_id: int,
@@ -188,7 +192,10 @@ async def create_booking(
     acting_role: str | None = None,
     shop_id: int | None = None,
 ) -> Appointment:
-    """Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`.
+    """create_booking and hold_slot: the same arguments, the same engine call but for the
+    kind of row it makes.
+
+    Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`.
 
     barber_id None books "any barber" of shop `shop_id` (None: the default shop, 1): the
     engine picks, atomically, a free barber of the shop who offers the service (fewest
@@ -220,10 +227,97 @@ async def create_booking(
         key,
         None if shop_id is None else whole_number(shop_id, "shop_id"),
     )
-    result = await _call("create", db, "create_booking", args, role)
+    result = await _call(operation, db, query, args, role)
     if idempotency_key is not None:
         metrics.IDEMPOTENCY.labels("replay" if result.replayed else "miss").inc()
     return result
+
+
+async def create_booking(
+    db,
+    *,
+    user_id: int,
+    booking_date: date | str,
+    booking_time: time | str,
+    service: str,
+    barber_id: int | None,
+    buffer_time_before: int = 0,
+    buffer_time_after: int = 0,
+    notes: str | None = None,
+    idempotency_key: str | None = None,
+    acting_role: str | None = None,
+    shop_id: int | None = None,
+) -> Appointment:
+    """Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`
+    (booking.book_appointment). barber_id None books "any barber" of shop `shop_id` (None:
+    the default shop, 1). acting_role ('client', 'barber', 'admin') caps what the user may
+    do to the role of the credential it acts with; None is a trusted caller. Idempotency
+    keys belong to the user. Returns the Appointment (replayed=True when the key replays an
+    earlier answer); raises BookingConflictError, LockTimeoutError,
+    IdempotencyKeyMismatchError, or another BookingError (see _place)."""
+    return await _place(
+        "create",
+        "create_booking",
+        db,
+        user_id=user_id,
+        booking_date=booking_date,
+        booking_time=booking_time,
+        service=service,
+        barber_id=barber_id,
+        buffer_time_before=buffer_time_before,
+        buffer_time_after=buffer_time_after,
+        notes=notes,
+        idempotency_key=idempotency_key,
+        acting_role=acting_role,
+        shop_id=shop_id,
+    )
+
+
+async def hold_slot(
+    db,
+    *,
+    user_id: int,
+    booking_date: date | str,
+    booking_time: time | str,
+    service: str,
+    barber_id: int | None,
+    buffer_time_before: int = 0,
+    buffer_time_after: int = 0,
+    notes: str | None = None,
+    idempotency_key: str | None = None,
+    acting_role: str | None = None,
+    shop_id: int | None = None,
+) -> Appointment:
+    """Hold the slot create_booking would book (booking.hold_slot): the same arguments and
+    refusals; the answer is a hold (status 'held') that blocks the slot for everyone until
+    its hold_expires_at (the shop's hold_minutes, 5 by default). confirm_hold makes it the
+    appointment; cancel_booking releases it."""
+    return await _place(
+        "hold",
+        "hold_slot",
+        db,
+        user_id=user_id,
+        booking_date=booking_date,
+        booking_time=booking_time,
+        service=service,
+        barber_id=barber_id,
+        buffer_time_before=buffer_time_before,
+        buffer_time_after=buffer_time_after,
+        notes=notes,
+        idempotency_key=idempotency_key,
+        acting_role=acting_role,
+        shop_id=shop_id,
+    )
+
+
+async def confirm_hold(db, hold_id: int, user_id: int, *, acting_role: str | None = None) -> Appointment:
+    """Make hold `hold_id` the appointment (booking.confirm_hold): the same row, status
+    'scheduled'. Confirming it again answers the appointment with replayed=True. Raises
+    BookingError hold_expired (410) when it expired or was released, not_a_hold, or
+    appointment_not_found (not the user's to see)."""
+    role = role_setting(acting_role)
+    args = (whole_number(hold_id, "hold_id"), whole_number(user_id, "user_id"))
+    return await _call("confirm", db, "confirm_hold", args, role)
 
 
 async def update_booking(

@@ -208,6 +208,18 @@ class ShopMovingError(CatalogueError):
     transient = True
 
 
+class HoldExpiredError(CatalogueError):
+    """BK017 (410): the hold expired, or was released, before it was confirmed."""
+
+    sqlstate = "BK017"
+
+
+class NotAHoldError(CatalogueError):
+    """BK018 (409): confirming an appointment that was booked, not held."""
+
+    sqlstate = "BK018"
+
+
 class PartitionUnavailableError(CatalogueError):
     """BK016: the partition that holds the shop did not answer the cluster's proxy (down,
     or the connection was lost mid-call: whether a write happened there is unknown, as for

@@ -99,7 +99,8 @@ def apply_proxy_code(conn) -> int:
         conn.execute(path.read_text(encoding="utf-8"))
     for route in read_csv(PROXY_DIR / "routes.csv"):
         conn.execute(
-            "SELECT booking_proxy.install_route(%s::regprocedure, %s)", (route["function"], route["shop"] or None)
+            "SELECT booking_proxy.install_route(%s::regprocedure, %s, %s)",
+            (route["function"], route["shop"] or None, route.get("merge") or None),
         )
     conn.execute((PROXY_DIR / "grants.sql").read_text(encoding="utf-8"))
     return len(files)

@@ -5,6 +5,7 @@ have READ_STATEMENT_TIMEOUT)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from app.gateway import database_errors
@@ -76,3 +77,35 @@ async def callers(db, token_hashes: list[bytes]) -> dict[bytes, tuple]:
     """{token hash: (user_id, role, barber_id)} of the tokens still valid, in one query."""
     rows = await _fetch(db, "authenticate_tokens", token_hashes)
     return {bytes(r["token_hash"]): (r["user_id"], r["role"], r["barber_id"]) for r in rows if r["user_id"] is not None}
+
+
+async def appointments(
+    db,
+    user_id: int,
+    acting_role: str,
+    *,
+    barber_id: int | None = None,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    status: str | None = None,
+    after: tuple | None = None,
+    limit: int = 50,
+) -> list[Appointment]:
+    """A page of the appointments `user_id`, acting as `acting_role`, may see, oldest first:
+    at most `limit` after the key `after` ((start_time, id) of the previous page's last
+    row), starting in [start_from, start_to) (None: unbounded)."""
+    after_start, after_id = after if after is not None else (None, None)
+    rows = await _fetch(
+        db,
+        "list_appointments",
+        user_id,
+        acting_role,
+        barber_id,
+        start_from,
+        start_to,
+        status,
+        after_start,
+        after_id,
+        limit,
+    )
+    return [from_row(Appointment, r) for r in rows]

@@ -47,6 +47,7 @@ class Appointment(msgspec.Struct, omit_defaults=True):
     version: int
     created_at: datetime
     updated_at: datetime
+    hold_expires_at: datetime | None = None  # a hold (status 'held'), or an appointment that was one
     replayed: bool = False
 
 
@@ -97,3 +98,11 @@ class Caller(msgspec.Struct, frozen=True):
     barber_id: int | None
     token_hash: bytes
     shop_id: int | None = None  # an admin token limited to one shop (None: every shop)
+
+
+class AppointmentPage(msgspec.Struct):
+    """A page of GET /appointments: the caller's visible appointments, oldest first, and the
+    opaque cursor of the next page (null on the last one)."""
+
+    items: list[Appointment]
+    next_cursor: str | None

@@ -54,6 +54,8 @@ GRANT SELECT ON booking.shops, booking.barbers, booking.services, booking.error_
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION
     booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text, bigint),
+    booking.hold_slot(bigint, bigint, text, timestamptz, int, int, text, text, bigint),
+    booking.confirm_hold(bigint, bigint),
     booking.update_appointment(bigint, bigint, jsonb, int),
     booking.cancel_appointment(bigint, bigint, int),
     booking.get_appointment(bigint, bigint),
@@ -79,7 +81,8 @@ GRANT EXECUTE ON FUNCTION
     booking.create_barber(bigint, text, text, bigint),
     booking.create_service(bigint, text, int, int, bigint),
     booking.set_working_hours(bigint, jsonb, bigint),
-    booking.add_time_off(bigint, timestamptz, timestamptz, text, bigint)
+    booking.add_time_off(bigint, timestamptz, timestamptz, text, bigint),
+    booking.set_hold_minutes(bigint, int, bigint)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.create_shop(text, text, bigint) TO booking_client;
 -- The change feed's relay runs in the service (app/relay.py): it relays, reopens a lost
@@ -140,3 +143,7 @@ BEGIN
     END IF;
 END
 $$;
+-- Schedules (issue 15): the appointments the acting user may see, as booking.actor_role says.
+GRANT EXECUTE ON FUNCTION
+    booking.list_appointments(bigint, bigint, timestamptz, timestamptz, text, timestamptz, bigint, int)
+    TO booking_app, booking_client;

@@ -22,6 +22,20 @@ FROM booking.book_appointment(booking.with_settings($1::bigint, $11, $12, $13, $
                              $10::bigint),
          $6, $7, $8, $9, $10::bigint) AS b;
 
+-- name: hold_slot
+-- Hold a slot (booking.hold_slot): create_booking's arguments and answer, the row a hold
+-- (status 'held', hold_expires_at).
+SELECT b.*, current_setting('booking.last_lock_wait_ms', true) AS lock_wait_ms
+FROM booking.hold_slot(booking.with_settings($1::bigint, $11, $12, $13, $14), $2, $3,
+         booking.local_start($1, booking.parse_local_date('booking_date', $4), booking.parse_local_time('booking_time', $5),
+                             $10::bigint),
+         $6, $7, $8, $9, $10::bigint) AS b;
+
+-- name: confirm_hold
+-- Confirm hold $1 as user $2 (booking.confirm_hold): the appointment; $3-$6 the settings.
+SELECT a.*, NULL::text AS lock_wait_ms
+FROM booking.confirm_hold(booking.with_settings($1::bigint, $3, $4, $5, $6), $2) AS a;
+
 -- name: update_booking
 -- Change appointment $1 as user $2: $3 the JSON object of changes, $4 the expected version
 -- or NULL, $5-$8 the settings.
@@ -100,3 +114,12 @@ SELECT b.id, b.name, b.timezone, b.shop_id FROM booking.list_barbers($1::bigint)
 -- name: list_services
 -- The services of shop $1, for the booking page's picker: name, length and price, by name.
 SELECT s.name, s.duration_minutes, s.price_cents, s.shop_id FROM booking.list_services($1::bigint) AS s;
+
+-- name: list_appointments
+-- A page of the appointments user $1, acting as $2 (the token's role), may see, oldest
+-- first (booking.list_appointments): barber $3 (NULL: any), start in [$4, $5) (NULL:
+-- unbounded), status $6 (NULL: any), after the key ($7 start, $8 id) of the previous
+-- page's last row (NULL: from the start), at most $9 rows.
+SELECT a.*
+FROM booking.list_appointments(booking.with_settings($1::bigint, NULL, NULL, NULL, $2), $3::bigint,
+         $4::timestamptz, $5::timestamptz, $6::text, $7::timestamptz, $8::bigint, $9::int) AS a;

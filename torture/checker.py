@@ -3,6 +3,8 @@
 Computed from the contract's rule and the raw columns, independently of the project's
 functions, generated column and constraint:
   overlaps            two active appointments of one barber whose blocked intervals overlap
+                      (a hold counts while its status is 'held', expired or not: a write that
+                      meets an expired hold must have marked it 'expired' first)
   lost acks           an acknowledged booking missing, or an acknowledged change (version,
                       final status) not reflected after the crash-restart
   duplicate keys      one idempotency key answered with two appointment ids, or its stored
@@ -50,7 +52,7 @@ OVERLAPS = """
 SELECT a.id, b.id AS other
 FROM booking.appointments a
 JOIN booking.appointments b ON a.barber_id = b.barber_id AND a.id < b.id
-WHERE a.status NOT IN ('cancelled', 'no_show') AND b.status NOT IN ('cancelled', 'no_show')
+WHERE a.status NOT IN ('cancelled', 'no_show', 'expired') AND b.status NOT IN ('cancelled', 'no_show', 'expired')
   AND a.start_time - a.buffer_time_before * interval '1 minute'
       < b.start_time + (b.duration_minutes + b.buffer_time_after) * interval '1 minute'
   AND b.start_time - b.buffer_time_before * interval '1 minute'

@@ -70,6 +70,11 @@ def health_trail(statuses: list[int]) -> str:
     return ">".join(out)
 
 
+def holds_line(record: Record) -> str:
+    h = record.holds
+    return f"{h['taken']} holds ({h['confirmed']} confirmed, {h['abandoned']} abandoned, {h['expired']} expired before confirm)"
+
+
 async def seed(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
@@ -84,6 +89,7 @@ async def seed(url: str) -> None:
                ('Haircut', 30), ('Beard Trim', 15), ('Long Cut', 60)"""
         )
         await conn.execute("INSERT INTO booking.staff (user_id, role) VALUES ($1, 'admin')", STAFF_USER)
+        await conn.execute("SELECT booking.set_hold_minutes(1, 1)")  # abandoned holds expire within the run
     finally:
         await conn.close()
 
@@ -127,7 +133,8 @@ async def run(args, cluster: Cluster, url: str) -> int:
         f"torture: {record.ops} ops, {sum(f.values())} faults ({f['kills']} kills, {f['restarts']} restarts, "
         f"{f['lock_timeouts']} lock-timeout windows, {f['slow_clients']} slow clients), "
         f"{result.overlaps} overlaps, {result.lost_acks} lost acks, {result.duplicate_keys} duplicate keys, "
-        f"{result.lost_updates} lost updates, {result.undocumented_errors} undocumented errors"
+        f"{result.lost_updates} lost updates, {result.undocumented_errors} undocumented errors, "
+        f"{holds_line(record)}"
         + (
             f", health {health_trail(http.health)} then {'200' if not result.unrecovered else 'never 200'}"
             if http
@@ -170,6 +177,7 @@ async def seed_cluster(proxy_url: str, partitions: int, barbers_per_shop: int = 
                 )
             for name, minutes in SERVICES:
                 await conn.execute("SELECT id FROM booking.create_service($1, $2, $3, 2500)", shop, name, minutes)
+            await conn.execute("SELECT booking.set_hold_minutes($1, 1)", shop)  # holds expire within the run
         await conn.execute(
             "SELECT booking.create_api_token(sha256($1::bytea), $2, 'admin')", os.urandom(16), STAFF_USER
         )
@@ -241,7 +249,7 @@ async def run_partitioned(args, cluster) -> int:
         f"{result.overlaps} overlaps, {result.lost_acks} lost acks, {result.duplicate_keys} duplicate keys, "
         f"{result.lost_updates} lost updates, {result.undocumented_errors} undocumented errors, "
         f"{result.misplaced} misplaced rows, {answers['BK016']} BK016 partition_unavailable and "
-        f"{answers['BK015']} BK015 shop_moving answers"
+        f"{answers['BK015']} BK015 shop_moving answers, {holds_line(record)}"
         + (
             f", health {health_trail(http.health)} then {'ok' if not result.unrecovered else 'never ok'}"
             if http

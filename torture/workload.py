@@ -57,6 +57,9 @@ class Record:
     errors: dict[str, int] = field(default_factory=dict)  # sqlstate -> count
     unknown_outcomes: int = 0  # connection lost mid-call
     ops: int = 0
+    # Holds (booking.hold_slot): taken, then confirmed (booking.confirm_hold) or left to
+    # expire (the shops' hold time is 1 minute in a torture run); confirms refused as expired.
+    holds: dict[str, int] = field(default_factory=lambda: {"taken": 0, "confirmed": 0, "abandoned": 0, "expired": 0})
     faults: dict[str, int] = field(
         default_factory=lambda: {"kills": 0, "restarts": 0, "lock_timeouts": 0, "slow_clients": 0}
     )
@@ -204,6 +207,35 @@ class Workload:
             }
             self.open_ids.append(row["id"])
 
+    async def hold(self, conn) -> None:
+        """Hold a slot, then confirm it (most of the time) or walk away: an abandoned hold
+        expires within the run and must then block nobody."""
+        barber, user = self.pick_barber(), self.rng.choice(CLIENT_USERS)
+        row = await self.call(
+            conn,
+            "SELECT id, version, status FROM booking.hold_slot($1, $2, $3, $4)",
+            barber,
+            user,
+            self.rng.choice(["Haircut", "Beard Trim", "Long Cut"]),
+            self.slot(),
+        )
+        self.record.holds["taken"] += 1
+        self.record.acked_books[row["id"]] = {"id": row["id"], "barber_id": barber, "user_id": user, "version": 1}
+        if self.rng.random() < 0.3:
+            self.record.holds["abandoned"] += 1
+            return
+        try:
+            confirmed = await self.call(
+                conn, "SELECT id, version, status FROM booking.confirm_hold($1, $2)", row["id"], user
+            )
+        except asyncpg.PostgresError as e:
+            if getattr(e, "sqlstate", None) == "BK017":  # a 5 ms lock window, a crash: it expired meanwhile
+                self.record.holds["expired"] += 1
+            raise
+        self.record.holds["confirmed"] += 1
+        self.note_change(confirmed)
+        self.open_ids.append(confirmed["id"])
+
     def pick_appointment(self) -> dict | None:
         # Mostly appointments still open to change; sometimes any (final ones must refuse).
         pool = self.open_ids if self.open_ids and self.rng.random() < 0.9 else list(self.record.acked_books)
@@ -273,8 +305,10 @@ class Workload:
             try:
                 if self.pending_retries and roll < 0.1:
                     await self.book(conn, self.pending_retries.pop())
-                elif roll < 0.55:
+                elif roll < 0.47:
                     await self.book(conn)
+                elif roll < 0.55:
+                    await self.hold(conn)
                 elif roll < 0.75:
                     await self.reschedule(conn)
                 elif roll < 0.9:

@@ -6,6 +6,8 @@
 | module          | what                                                                   |
 |-----------------|------------------------------------------------------------------------|
 | appointments    | POST /appointments, GET/PATCH /appointments/{id}, POST .../cancel      |
+|                 | and GET /appointments, the caller's schedule (one page per call)      |
+| cursor          | the opaque next_cursor of GET /appointments                            |
 | barbers         | availability (two routes, one handler), the event stream, the listings |
 | operations      | /health, /metrics                                                      |
 | page            | the booking page and its files                                         |
@@ -46,6 +48,7 @@ from app.web import barbers, operations, page
 from app.web.admission import admission
 from app.web.appointments import AppointmentController
 from app.web.auth import DEPENDENCIES, TokenCache
+from app.web.holds import HoldController
 from app.web.middleware import head_as_get, json_bodies, latency, security_headers
 from app.web.openapi import openapi_config
 from app.web.problems import exception_to_response
@@ -136,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await asyncio.wait_for(app.state.pools.close(), timeout=5)
 
     app = Litestar(
-        route_handlers=[AppointmentController, *barbers.HANDLERS, *operations.HANDLERS, *page.HANDLERS],
+        route_handlers=[AppointmentController, HoldController, *barbers.HANDLERS, *operations.HANDLERS, *page.HANDLERS],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         exception_handlers={Exception: exception_to_response},

@@ -4,19 +4,22 @@ the engine's."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from app import booking, reads
-from app.errors import catalogue_error
-from app.records import Appointment
+from app.errors import ValidationError, catalogue_error
+from app.records import Appointment, AppointmentPage
+from app.web import cursor as cursors
 from app.web.auth import Authenticated, count_write
 from app.web.bodies import AppointmentChanges, NewAppointment
 from app.web.conditional import etag, expected_version
-from app.web.openapi import PROBLEMS, path_id
+from app.web.openapi import INT64_MAX, PROBLEMS, path_id
 
 IdempotencyKey = Annotated[
     str | None,
@@ -35,6 +38,45 @@ IfMatch = Annotated[
         description='The ETag read before, "<version>", or a list of them; compared strongly. A stale one is 412.',
     ),
 ]
+
+# GET /appointments: the filters and the page, as typed query parameters.
+ListBarber = Annotated[int | None, QueryParameter(ge=1, le=INT64_MAX, description="Only this barber's appointments.")]
+ListFrom = Annotated[
+    str | None,
+    QueryParameter(name="from", max_length=64, description="Start at or after this RFC 3339 instant."),
+]
+ListTo = Annotated[str | None, QueryParameter(max_length=64, description="Start before this RFC 3339 instant.")]
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def instant(field: str, text: str | None) -> datetime | None:
+    """An RFC 3339 date-time with its offset (seconds required; at most microseconds), as
+    an instant of the years 1 to 9999 in UTC; ValidationError otherwise."""
+    if text is None:
+        return None
+    if _RFC3339.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(UTC)
+        except (ValueError, OverflowError):  # a day that does not exist; before year 1 in UTC
+            pass
+    raise ValidationError(
+        f"{field} must be an RFC 3339 instant with its offset, such as 2031-03-03T09:00:00Z, within the years "
+        f"1 to 9999 in UTC (got {text[:40]!r}).",
+        field=field,
+    )
+
+
+ListStatus = Annotated[
+    str | None,
+    QueryParameter(max_length=64, description="Only this status (scheduled, confirmed, completed, cancelled, ...)."),
+]
+ListCursor = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64, description="The next_cursor of the previous page (opaque); omitted: the first page."
+    ),
+]
+PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Appointments per page (1 to 100; default 50).")]
 
 
 def answer(appointment: Appointment, status: int = 200, headers: dict[str, str] | None = None) -> Response[Appointment]:
@@ -89,6 +131,36 @@ class AppointmentController(Controller):
         if made.replayed:
             headers["Idempotent-Replayed"] = "true"
         return answer(made, 201, headers)
+
+    @get("/", summary="List the appointments the caller may see, oldest first", responses=PROBLEMS)
+    async def list_visible(
+        self,
+        request: Request,
+        caller: Authenticated,
+        barber_id: ListBarber = None,
+        from_: ListFrom = None,
+        to: ListTo = None,
+        status: ListStatus = None,
+        cursor: ListCursor = None,
+        limit: PageSize = 50,
+    ) -> Response[AppointmentPage]:
+        after = cursors.decode(cursor) if cursor is not None else None
+        # One row more than the page says whether another page follows.
+        rows = await reads.appointments(
+            request.app.state.read_pool,
+            caller.user_id,
+            caller.role,
+            barber_id=barber_id,
+            start_from=instant("from", from_),
+            start_to=instant("to", to),
+            status=status,
+            after=after,
+            limit=limit + 1,
+        )
+        items = rows[:limit]
+        more = len(rows) > limit
+        next_cursor = cursors.encode(items[-1].start_time, items[-1].id) if more else None
+        return Response(AppointmentPage(items, next_cursor), headers={"Cache-Control": "no-store"})
 
     @get("/{appointment_id:str}", summary="Read an appointment", responses=PROBLEMS)
     async def read(

@@ -2,8 +2,10 @@
 -- of an appointment makes: the one rule of what is announced, used by both sources of the
 -- feed (the outbox trigger stage_appointment_change and the relay reading the WAL).
 --   * nothing when the version did not move (a write that changes nothing a person sees);
---   * kind 'booked' for a new appointment (no old row, version 1), 'cancelled' when it
---     becomes cancelled or a no-show, 'changed' otherwise (an old row of NULL with a
+--   * kind 'booked' for a new appointment (no old row, version 1), 'held' for a new hold
+--     (booking.hold_slot), 'booked' again when a hold is confirmed, 'released' when a hold is
+--     cancelled or expires, 'cancelled' when an appointment becomes cancelled or a no-show,
+--     'changed' otherwise (an old row of NULL with a
 --     version above 1 is an appointment announced late, by catch-up: 'changed' or
 --     'cancelled' from its status);
 --   * one event per barber concerned, in ascending barber order: a move concerns two;
@@ -18,7 +20,10 @@ LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT b.barber_id, (p_new).id, (p_new).version,
            CASE
+               WHEN (p_old).id IS NULL AND (p_new).version = 1 AND (p_new).status = 'held' THEN 'held'
                WHEN (p_old).id IS NULL AND (p_new).version = 1 THEN 'booked'
+               WHEN (p_old).status = 'held' AND (p_new).status IN ('cancelled', 'expired') THEN 'released'
+               WHEN (p_old).status = 'held' AND (p_new).status NOT IN ('held', 'cancelled', 'expired') THEN 'booked'
                WHEN (p_new).status IN ('cancelled', 'no_show')
                     AND coalesce((p_old).status NOT IN ('cancelled', 'no_show'), true) THEN 'cancelled'
                ELSE 'changed'

@@ -18,14 +18,16 @@ BEGIN
         SELECT coalesce(array_agg(f.id ORDER BY f.load, f.id), '{}')
           FROM (SELECT b.id,
                        (SELECT count(*) FROM booking.appointments a
-                         WHERE a.barber_id = b.id AND a.status NOT IN ('cancelled', 'no_show')
+                         WHERE a.barber_id = b.id AND a.status NOT IN ('cancelled', 'no_show', 'expired')
+                           AND (a.status <> 'held' OR a.hold_expires_at > now())
                            AND a.start_time >= ((p_start AT TIME ZONE b.timezone)::date::timestamp AT TIME ZONE b.timezone)
                            AND a.start_time < (((p_start AT TIME ZONE b.timezone)::date + 1)::timestamp AT TIME ZONE b.timezone)
                        ) AS load
                   FROM booking.barbers b
                  WHERE b.id = ANY (p_barber_ids)
                    AND NOT EXISTS (SELECT 1 FROM booking.appointments a
-                                    WHERE a.barber_id = b.id AND a.status NOT IN ('cancelled', 'no_show')
+                                    WHERE a.barber_id = b.id AND a.status NOT IN ('cancelled', 'no_show', 'expired')
+                                      AND (a.status <> 'held' OR a.hold_expires_at > now())
                                       AND a.blocked_during && p_during)
                    AND booking.unavailability(b.id, b.timezone, p_start, p_duration_minutes) IS NULL
                  ORDER BY load, b.id

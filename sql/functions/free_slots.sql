@@ -139,7 +139,8 @@ BEGIN
         SELECT a.blocked_during
           FROM booking.appointments a
          WHERE a.barber_id = p_barber_id
-           AND a.status NOT IN ('cancelled', 'no_show')
+           AND a.status NOT IN ('cancelled', 'no_show', 'expired')
+           AND (a.status <> 'held' OR a.hold_expires_at > now())      -- a hold past its expiry is free
            AND a.blocked_during && (SELECT CASE WHEN count(*) = 0 THEN 'empty'::tstzrange
                                                 ELSE tstzrange(min(lower(c.blocked)), max(upper(c.blocked)), '[)') END
                                       FROM candidates c)

@@ -82,6 +82,11 @@ BEGIN
     END IF;
 
     v_new := booking.apply_changes(v_old, p_changes);
+    IF v_old.status = 'held' AND v_new IS DISTINCT FROM v_old AND v_new.status <> 'cancelled' THEN
+        PERFORM booking.raise_error('invalid_argument',
+            format('Appointment %s is a hold: confirm it (booking.confirm_hold) or release it (cancel), not change it.',
+                   p_appointment_id));
+    END IF;
     IF v_new IS NOT DISTINCT FROM v_old THEN
         RETURN QUERY SELECT * FROM booking.appointment_records r WHERE r.id = v_old.id;   -- same version
         RETURN;
@@ -89,7 +94,7 @@ BEGIN
     PERFORM booking.check_status_transition(v_old.id, v_old.status, v_new.status, v_actor);
 
     -- A move is checked like a new booking.
-    IF v_new.status NOT IN ('cancelled', 'no_show')
+    IF v_new.status NOT IN ('cancelled', 'no_show', 'expired')
        AND (v_new.barber_id, v_new.start_time, v_new.buffer_time_before, v_new.buffer_time_after)
            IS DISTINCT FROM (v_old.barber_id, v_old.start_time, v_old.buffer_time_before, v_old.buffer_time_after) THEN
         IF v_new.start_time IS DISTINCT FROM v_old.start_time AND v_new.start_time < now() THEN

@@ -27,7 +27,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA booking_proxy TO booking_app, booking_c
 -- and booking.create_api_token (SECURITY DEFINER, owned by booking_owner).
 REVOKE EXECUTE ON FUNCTION booking_proxy.create_shop_at(int, bigint, text, text, bigint),
     booking_proxy.grant_staff_role(bigint, text, bigint, bigint, int),
-    booking_proxy.install_route(regprocedure, text)
+    booking_proxy.install_route(regprocedure, text, text)
     FROM booking_app, booking_client;
 GRANT SELECT, INSERT, UPDATE ON booking_proxy.shop_directory TO booking_owner;
 -- Which partition holds a shop is no secret, and every routed call reads it

@@ -34,9 +34,12 @@ CREATE TEMP TABLE decided_functions (sig text PRIMARY KEY, app boolean, client b
 INSERT INTO decided_functions VALUES
     -- The documented API.
     ('booking.book_appointment(bigint,bigint,text,timestamp with time zone,integer,integer,text,text,bigint)', true, true),
+    ('booking.hold_slot(bigint,bigint,text,timestamp with time zone,integer,integer,text,text,bigint)', true, true),
+    ('booking.confirm_hold(bigint,bigint)',                                     true,  true),
     ('booking.update_appointment(bigint,bigint,jsonb,integer)',                  true,  true),
     ('booking.cancel_appointment(bigint,bigint,integer)',                       true,  true),
     ('booking.get_appointment(bigint,bigint)',                                  true,  true),
+    ('booking.list_appointments(bigint,bigint,timestamp with time zone,timestamp with time zone,text,timestamp with time zone,bigint,integer)', true, true),
     ('booking.local_start(bigint,date,time without time zone,bigint)',          true,  true),
     ('booking.free_slots(bigint,date,text,integer,integer,integer,bigint)',     true,  true),
     ('booking.list_barbers(bigint)',                                            true,  true),
@@ -54,6 +57,7 @@ INSERT INTO decided_functions VALUES
     ('booking.create_service(bigint,text,integer,integer,bigint)',              true,  true),
     ('booking.set_working_hours(bigint,jsonb,bigint)',                          true,  true),
     ('booking.add_time_off(bigint,timestamp with time zone,timestamp with time zone,text,bigint)', true, true),
+    ('booking.set_hold_minutes(bigint,integer,bigint)',                         true,  true),
     ('booking.create_shop(text,text,bigint)',                                   false, true),
     ('booking.events_since(bigint,bigint)',                                     true,  true),
     ('booking.latest_event_id(bigint)',                                         true,  true),
@@ -103,6 +107,7 @@ INSERT INTO decided_functions VALUES
     ('booking.raise_snapshot_conflict(bigint,tstzrange)',                       false, false),
     ('booking.fairest_free_barbers(bigint[],timestamp with time zone,integer,tstzrange,integer)', false, false),
     ('booking.unavailability(bigint,text,timestamp with time zone,integer)',    false, false),
+    ('booking.place_appointment(bigint,bigint,text,timestamp with time zone,integer,integer,text,text,bigint,boolean)', false, false),
     ('booking.store_api_token(bytea,bigint,text,bigint,timestamp with time zone,bigint)', false, false),
     ('booking.store_staff_role(bigint,text,bigint,bigint)',                     false, false),
     ('booking.this_partition()',                                                false, false),

@@ -10,7 +10,7 @@ SELECT set_eq($$SELECT from_status, to_status, allowed_to FROM booking.status_tr
               $$VALUES ('scheduled', 'confirmed', 'staff'), ('scheduled', 'completed', 'staff'),
                        ('scheduled', 'cancelled', 'client'), ('scheduled', 'no_show', 'staff'),
                        ('confirmed', 'completed', 'staff'), ('confirmed', 'cancelled', 'client'),
-                       ('confirmed', 'no_show', 'staff')$$,
+                       ('confirmed', 'no_show', 'staff'), ('held', 'cancelled', 'client')$$,
               'booking.status_transitions holds the file''s rows');
 
 -- One appointment per (from status, to status, actor), each in its own hour of barber 9001

@@ -1,4 +1,4 @@
--- booking_proxy.install_route(function, shop expression) -> text: what was installed
+-- booking_proxy.install_route(function, shop expression, merge) -> text: what was installed
 -- Turns one booking function of this (proxy) database into a routed one, from its own
 -- signature, so that the routed function cannot drift from the real one:
 --   * booking_proxy.<name>(p_partition int, <the four settings>, <its arguments>), a PL/Proxy
@@ -11,9 +11,17 @@
 -- p_shop is an SQL expression over the parameter names giving the shop id, e.g.
 -- 'booking.shop_of_id(p_barber_id)'; NULL runs the call on every partition (functions
 -- without arguments: a set is concatenated, a number summed).
+-- p_merge (a set-returning function only) lets a call whose shop expression is NULL run on
+-- every partition: the rows of all partitions pass through `SELECT * ... AS r <p_merge>`
+-- on the proxy, e.g. 'ORDER BY start_time, id LIMIT p_limit' (a page of a list that spans
+-- shops: each partition answers its own page, the proxy keeps the first p_limit of their
+-- union in the same order). The PL/Proxy function then runs ON
+-- booking_proxy.partitions_for(p_partition): the shop's partition, or all of them for NULL.
+-- A call whose expression names a shop is routed to it as without p_merge.
 -- Locks: ACCESS EXCLUSIVE on nothing; replaces two functions. Raises: 0A000 for a shape
 --   it does not route.
-CREATE OR REPLACE FUNCTION booking_proxy.install_route(p_function regprocedure, p_shop text)
+DROP FUNCTION IF EXISTS booking_proxy.install_route(regprocedure, text);  -- before p_merge
+CREATE OR REPLACE FUNCTION booking_proxy.install_route(p_function regprocedure, p_shop text, p_merge text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -55,6 +63,10 @@ BEGIN
         RAISE EXCEPTION 'install_route: % cannot run on every partition (only functions without arguments returning a set or a count)',
             p_function USING ERRCODE = '0A000';
     END IF;
+    IF p_merge IS NOT NULL AND (NOT f.proretset OR p_shop IS NULL) THEN
+        RAISE EXCEPTION 'install_route: % cannot merge (only a set-returning function routed by a shop expression)',
+            p_function USING ERRCODE = '0A000';
+    END IF;
 
     -- The call run on the partition: arguments cast to their types (PL/Proxy sends them as
     -- parameters), the first one carrying the settings.
@@ -84,7 +96,9 @@ BEGIN
         v_name, CASE WHEN v_idargs = '' THEN '' ELSE ', ' || v_idargs END,
         CASE WHEN p_shop IS NULL AND NOT f.proretset THEN 'SETOF ' || v_result ELSE v_result END,
         format(E'\n    CLUSTER ''booking_cluster'';\n    RUN ON %s;\n    %s;\n',
-               CASE WHEN p_shop IS NULL THEN 'ALL' ELSE 'p_partition' END, v_select));
+               CASE WHEN p_shop IS NULL THEN 'ALL'
+                    WHEN p_merge IS NOT NULL THEN 'booking_proxy.partitions_for(p_partition)'
+                    ELSE 'p_partition' END, v_select));
 
     v_body := format(E'DECLARE\n    v_partition int;\n    v_s text[] := booking_proxy.settings();\n    v_state text; v_message text; v_detail text; v_hint text;\n%s'
                      || E'BEGIN\n    v_partition := %s;\n    %s\nEXCEPTION WHEN OTHERS THEN\n'
@@ -93,10 +107,16 @@ BEGIN
                      || E'    PERFORM booking_proxy.raise_remote(v_partition, v_state, v_message, v_detail, v_hint);\n'
                      || E'    %s\nEND\n',
         CASE WHEN v_kind = 's' THEN '' ELSE format(E'    v_result %s;\n', v_rettype) END,
-        CASE WHEN p_shop IS NULL THEN 'NULL' ELSE format('booking_proxy.enter_shop(%s)', p_shop) END,
+        CASE WHEN p_shop IS NULL THEN 'NULL'
+             -- no shop: every partition (NULL), without a shop's lock (a shop moving meanwhile
+             -- may be read on both partitions or on neither)
+             WHEN p_merge IS NOT NULL THEN format('CASE WHEN (%s) IS NULL THEN NULL ELSE booking_proxy.enter_shop(%s) END',
+                                                  p_shop, p_shop)
+             ELSE format('booking_proxy.enter_shop(%s)', p_shop) END,
         CASE
-            WHEN v_kind = 's' THEN format('RETURN QUERY SELECT * FROM booking_proxy.%I(v_partition, v_s[1], v_s[2], v_s[3], v_s[4]%s);',
-                                          v_name, (SELECT string_agg(', ' || quote_ident(n), '') FROM unnest(v_names) n))
+            WHEN v_kind = 's' THEN format('RETURN QUERY SELECT * FROM booking_proxy.%I(v_partition, v_s[1], v_s[2], v_s[3], v_s[4]%s) AS r%s;',
+                                          v_name, (SELECT string_agg(', ' || quote_ident(n), '') FROM unnest(v_names) n),
+                                          CASE WHEN p_merge IS NULL THEN '' ELSE ' ' || p_merge END)
             WHEN p_shop IS NULL THEN format(E'SELECT sum(r)::%s INTO v_result FROM booking_proxy.%I(NULL, NULL, NULL, NULL, NULL) AS r;\n    RETURN v_result;',
                                            v_rettype, v_name)
             WHEN v_kind = 'c' THEN format(E'SELECT * INTO v_result FROM booking_proxy.%I(v_partition, v_s[1], v_s[2], v_s[3], v_s[4]%s);\n    RETURN v_result;',
@@ -109,6 +129,7 @@ BEGIN
     -- object with its schema, and runs as its caller.
     EXECUTE format('CREATE OR REPLACE FUNCTION booking.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE%s AS %L',
                    v_name, v_args, v_result, CASE WHEN f.proisstrict THEN ' STRICT' ELSE '' END, v_body);
-    RETURN format('%s -> %s', p_function, coalesce(p_shop, 'every partition'));
+    RETURN format('%s -> %s%s', p_function, coalesce(p_shop, 'every partition'),
+                  CASE WHEN p_merge IS NULL THEN '' ELSE ', or every partition merged: ' || p_merge END);
 END
 $$;
