@@ -61,6 +61,8 @@ __all__ = [
     "get_booking",
     "hold_slot",
     "confirm_hold",
+    "book_series",
+    "cancel_following",
     "configure_booking_service",
     "current_config",
     "ServiceConfig",
@@ -84,7 +86,7 @@ def _delay(cfg: ServiceConfig, retry_number: int) -> float:
     return base * random.uniform(0.75, 1.0)
 
 
-async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple, role: str) -> asyncpg.Record | None:
+async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple, role: str, many: bool = False):
     settings = (
         f"{max(1, round(cfg.advisory_lock_timeout * 1000))}ms",
         "on" if cfg.enable_double_booking_prevention else "off",
@@ -93,11 +95,12 @@ async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple, role: str) 
     )
 
     async def run(conn: asyncpg.Connection):
+        fetch = conn.fetch if many else conn.fetchrow  # many: a series' rows, in one statement
         if conn.is_in_transaction():
             # The caller's transaction: a savepoint, so a refusal leaves it usable.
             async with conn.transaction():
-                return await conn.fetchrow(QUERIES[query], *args, *settings)
-        return await conn.fetchrow(QUERIES[query], *args, *settings)  # its own transaction
+                return await fetch(QUERIES[query], *args, *settings)
+        return await fetch(QUERIES[query], *args, *settings)  # its own transaction
 
     if isinstance(db, asyncpg.Pool):
         async with db.acquire() as conn:
@@ -105,8 +108,9 @@ async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple, role: str) 
     return await run(db)
 
 
-async def _call(operation: str, db, query: str, args: tuple, role: str) -> Appointment:
-    """Run one named statement in its own transaction, retrying transient failures."""
+async def _call(operation: str, db, query: str, args: tuple, role: str, many: bool = False):
+    """Run one named statement in its own transaction, retrying transient failures: its
+    Appointment, or with many=True the list of them (a series)."""
     cfg = current_config()
     retries_on = cfg.enable_double_booking_prevention and cfg.max_retry_attempts > 0
     pooled = isinstance(db, asyncpg.Pool)
@@ -140,13 +144,20 @@ async def _call(operation: str, db, query: str, args: tuple, role: str) -> Appoi
         reraise=True,
     )
     try:
-        row = await retrying(_run_once, db, cfg, query, args, role)
+        row = await retrying(_run_once, db, cfg, query, args, role, many)
     except Exception as exc:
         error = translate(exc)
         _record_error(operation, error)
         if error is exc:
             raise
         raise error from exc
+    if many:
+        appointments = [from_row(Appointment, r) for r in row]
+        for r in row[:1]:
+            if r["lock_wait_ms"]:
+                metrics.LOCK_WAIT.labels(operation).observe(float(r["lock_wait_ms"]) / 1000.0)
+        metrics.BOOKING_OUTCOMES.labels(operation, "success").inc()
+        return appointments
     if row is None:  # the functions answer a row or raise; never a silent nothing
         raise BookingError("The database returned no row", sqlstate="XX000")
     wait_ms = row["lock_wait_ms"]
@@ -318,6 +329,57 @@ async def confirm_hold(db, hold_id: int, user_id: int, *, acting_role: str | Non
     role = role_setting(acting_role)
     args = (whole_number(hold_id, "hold_id"), whole_number(user_id, "user_id"))
     return await _call("confirm", db, "confirm_hold", args, role)
+
+
+async def book_series(
+    db,
+    *,
+    user_id: int,
+    booking_date: date | str,
+    booking_time: time | str,
+    service: str,
+    barber_id: int,
+    every_weeks: int,
+    count: int,
+    buffer_time_before: int = 0,
+    buffer_time_after: int = 0,
+    notes: str | None = None,
+    idempotency_key: str | None = None,
+    acting_role: str | None = None,
+) -> list[Appointment]:
+    """Book `count` appointments every `every_weeks` weeks from the local `booking_date`, at
+    the same local `booking_time` in the barber's zone (booking.book_series): all or none.
+    The first refusal raises its error (a BookingConflictError carries `occurrence` and
+    `occurrence_date`) and nothing is booked. Each appointment carries the series_id of the
+    first. A key makes the whole series replayable; without one the service makes one, as
+    for create_booking."""
+    role = role_setting(acting_role)
+    key = text(idempotency_key, "idempotency_key", optional=True)
+    cfg = current_config()
+    if key is None and cfg.enable_double_booking_prevention and cfg.max_retry_attempts > 0:
+        key = f"auto:{uuid.uuid4()}"
+    args = (
+        whole_number(barber_id, "barber_id"),
+        whole_number(user_id, "user_id"),
+        text(service, "service"),
+        local_date(booking_date),
+        local_time(booking_time),
+        whole_number(every_weeks, "every_weeks", INT32),
+        whole_number(count, "count", INT32),
+        whole_number(buffer_time_before, "buffer_time_before", INT32),
+        whole_number(buffer_time_after, "buffer_time_after", INT32),
+        text(notes, "notes", optional=True),
+        key,
+    )
+    return await _call("series", db, "book_series", args, role, many=True)
+
+
+async def cancel_following(db, booking_id: int, user_id: int, *, acting_role: str | None = None) -> list[Appointment]:
+    """Cancel appointment `booking_id` and the later occurrences of its series that are
+    still active (booking.cancel_following), all or none; the cancelled appointments."""
+    role = role_setting(acting_role)
+    args = (whole_number(booking_id, "booking_id"), whole_number(user_id, "user_id"))
+    return await _call("cancel", db, "cancel_following", args, role, many=True)
 
 
 async def update_booking(

@@ -91,6 +91,9 @@ _CONSTRAINT_DETAIL = re.compile(
 )
 
 
+_OCCURRENCE_HINT = re.compile(r"^Occurrence (\d+) of \d+, (\d{4}-\d\d-\d\d): ")
+
+
 def _rfc3339(text: str) -> str:
     """'2026-01-01 10:00:00+00' -> '2026-01-01T10:00:00Z' (as given when it does not parse)."""
     t = text.strip() + (":00" if re.search(r"[+-]\d{2}$", text.strip()) else "")
@@ -114,6 +117,11 @@ class BookingConflictError(CatalogueError):
         # "Appointment 17 blocks 2030-01-08T09:45:00Z to 2030-01-08T10:45:00Z." (the trigger);
         # otherwise the refusal came from the exclusion constraint itself, whose DETAIL
         # names the existing key's interval in the session's DateStyle.
+        # A series (booking.book_series) names its refused occurrence in the HINT.
+        self.occurrence: int | None = None
+        self.occurrence_date: str | None = None
+        if m := _OCCURRENCE_HINT.match(self.hint or ""):
+            self.occurrence, self.occurrence_date = int(m.group(1)), m.group(2)
         words = (self.detail or "").rstrip(".").split()
         if len(words) == 6 and words[0] == "Appointment" and words[2] == "blocks" and words[1].isdigit():
             self.conflicting_appointment_id = int(words[1])
@@ -127,6 +135,8 @@ class BookingConflictError(CatalogueError):
 
     def extra(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        if self.occurrence is not None:
+            out["occurrence"], out["occurrence_date"] = self.occurrence, self.occurrence_date
         if self.conflicting_appointment_id is not None:
             out["conflicting_appointment_id"] = self.conflicting_appointment_id
         if self.conflict_start:
@@ -218,6 +228,28 @@ class NotAHoldError(CatalogueError):
     """BK018 (409): confirming an appointment that was booked, not held."""
 
     sqlstate = "BK018"
+
+
+class ScheduleConflictError(CatalogueError):
+    """BK019 (409): new working hours or time off would leave active appointments outside
+    the barber's working time; the detail says how many and lists the first ones (the
+    admin may pass force)."""
+
+    sqlstate = "BK019"
+
+
+class CalendarFeedNotFoundError(CatalogueError):
+    """BK021 (404): a calendar feed's key is unknown, revoked or another barber's (the
+    answer does not say whether the barber exists), or a key to revoke is not that barber's."""
+
+    sqlstate = "BK021"
+
+
+class PolicyRefusedError(CatalogueError):
+    """BK023 (422): the shop's booking policy does not let a client do this (too short a
+    notice, too far ahead, past the cancellation or reschedule cut-off); staff may."""
+
+    sqlstate = "BK023"
 
 
 class PartitionUnavailableError(CatalogueError):

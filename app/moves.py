@@ -54,6 +54,7 @@ SHOP_ROWS = (
     ("staff", "shop_id = %(shop)s OR booking.shop_of_id(barber_id) = %(shop)s"),
     ("appointments", "shop_id = %(shop)s"),
     ("idempotency_keys", "booking.shop_of_id(appointment_id) = %(shop)s"),
+    ("calendar_keys", "booking.shop_of_id(barber_id) = %(shop)s"),  # feed keys: (barber_id, id) is their key
     # With new ids on the target (ids of the feed are the partition's own): the target's
     # relay decodes the copied appointments as inserts, and drops the events they would
     # make because these rows hold them already (unique (appointment_id, version, barber_id)).

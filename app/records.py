@@ -48,6 +48,8 @@ class Appointment(msgspec.Struct, omit_defaults=True):
     created_at: datetime
     updated_at: datetime
     hold_expires_at: datetime | None = None  # a hold (status 'held'), or an appointment that was one
+    series_id: int | None = None  # an occurrence of a series (booking.book_series): its first's id
+    changed_by: int | None = None  # the user who made the last change (a staff override is on record)
     replayed: bool = False
 
 
@@ -98,6 +100,13 @@ class Caller(msgspec.Struct, frozen=True):
     barber_id: int | None
     token_hash: bytes
     shop_id: int | None = None  # an admin token limited to one shop (None: every shop)
+
+
+class Appointments(msgspec.Struct):
+    """Several appointments made or changed by one call (a series, a cancellation of the
+    following occurrences), by start."""
+
+    items: list[Appointment]
 
 
 class AppointmentPage(msgspec.Struct):

@@ -56,6 +56,8 @@ GRANT EXECUTE ON FUNCTION
     booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text, bigint),
     booking.hold_slot(bigint, bigint, text, timestamptz, int, int, text, text, bigint),
     booking.confirm_hold(bigint, bigint),
+    booking.book_series(bigint, bigint, text, date, time, int, int, int, int, text, text, bigint),
+    booking.cancel_following(bigint, bigint),
     booking.update_appointment(bigint, bigint, jsonb, int),
     booking.cancel_appointment(bigint, bigint, int),
     booking.get_appointment(bigint, bigint),
@@ -80,11 +82,25 @@ GRANT EXECUTE ON FUNCTION booking.authenticate_token(bytea) TO booking_app;
 GRANT EXECUTE ON FUNCTION
     booking.create_barber(bigint, text, text, bigint),
     booking.create_service(bigint, text, int, int, bigint),
-    booking.set_working_hours(bigint, jsonb, bigint),
-    booking.add_time_off(bigint, timestamptz, timestamptz, text, bigint),
-    booking.set_hold_minutes(bigint, int, bigint)
+    booking.set_working_hours(bigint, jsonb, bigint, boolean, bigint),
+    booking.add_time_off(bigint, timestamptz, timestamptz, text, bigint, boolean),
+    booking.get_working_hours(bigint, bigint),
+    booking.list_time_off(bigint, bigint, timestamptz),
+    booking.set_hold_minutes(bigint, int, bigint),
+    booking.set_shop_policy(bigint, int, int, int, int, bigint),
+    booking.set_service_policy(bigint, text, int, int, int, int, bigint),
+    booking.shop_policy(bigint),
+    booking.effective_policy(bigint, text)
     TO booking_app, booking_client;
 GRANT EXECUTE ON FUNCTION booking.create_shop(text, text, bigint) TO booking_client;
+-- Calendar feeds (issue 15 part 6): a barber's feed for staff or a feed key's holder, and
+-- the keys, issued and revoked by an admin of the barber's shop or that barber
+-- (booking.assert_calendar_manager). The keys' table is never readable.
+GRANT EXECUTE ON FUNCTION
+    booking.calendar_feed(bigint, bigint, bytea, timestamptz, timestamptz),
+    booking.issue_calendar_key(bigint, bytea, bigint),
+    booking.revoke_calendar_key(bigint, bigint, bigint)
+    TO booking_app, booking_client;
 -- The change feed's relay runs in the service (app/relay.py): it relays, reopens a lost
 -- slot, and reports the feed's state on /health. booking.record_wal_changes, which takes
 -- decoded changes as arguments, is granted to nobody: a caller could forge events with it.

@@ -36,6 +36,21 @@ FROM booking.hold_slot(booking.with_settings($1::bigint, $11, $12, $13, $14), $2
 SELECT a.*, NULL::text AS lock_wait_ms
 FROM booking.confirm_hold(booking.with_settings($1::bigint, $3, $4, $5, $6), $2) AS a;
 
+-- name: book_series
+-- A recurring booking (booking.book_series): barber $1, user $2, service $3, the first local
+-- date $4 and the local time $5 as text (read like create_booking's), every $6 weeks, $7
+-- occurrences, buffers $8/$9, notes $10, key $11; $12-$15 the settings. All the rows.
+SELECT b.*, current_setting('booking.last_lock_wait_ms', true) AS lock_wait_ms
+FROM booking.book_series(booking.with_settings($1::bigint, $12, $13, $14, $15), $2, $3,
+         booking.parse_local_date('booking_date', $4), booking.parse_local_time('booking_time', $5),
+         $6, $7, $8, $9, $10, $11) AS b;
+
+-- name: cancel_following
+-- Cancel appointment $1 and the later ones of its series as user $2 (booking.cancel_following);
+-- $3-$6 the settings.
+SELECT a.*, NULL::text AS lock_wait_ms
+FROM booking.cancel_following(booking.with_settings($1::bigint, $3, $4, $5, $6), $2) AS a;
+
 -- name: update_booking
 -- Change appointment $1 as user $2: $3 the JSON object of changes, $4 the expected version
 -- or NULL, $5-$8 the settings.
@@ -123,3 +138,77 @@ SELECT s.name, s.duration_minutes, s.price_cents, s.shop_id FROM booking.list_se
 SELECT a.*
 FROM booking.list_appointments(booking.with_settings($1::bigint, NULL, NULL, NULL, $2), $3::bigint,
          $4::timestamptz, $5::timestamptz, $6::text, $7::timestamptz, $8::bigint, $9::int) AS a;
+
+-- name: calendar_feed
+-- The rows of barber $1's calendar feed (booking.calendar_feed): by feed key (SHA-256 $3),
+-- or for user $2 acting as $4 (a staff token) when $3 is NULL; starts in [$5, $6) (NULL:
+-- the default window, 30 days ago to 365 days ahead).
+SELECT f.*
+FROM booking.calendar_feed(booking.with_settings($1::bigint, NULL, NULL, NULL, $4), $2::bigint, $3::bytea,
+         $5::timestamptz, $6::timestamptz) AS f;
+
+-- name: issue_calendar_key
+-- A new key (SHA-256 $2) for barber $1's calendar feed, issued by user $3 acting as $4;
+-- returns the key's id.
+SELECT booking.issue_calendar_key(booking.with_settings($1::bigint, NULL, NULL, NULL, $4), $2::bytea, $3::bigint);
+
+-- name: revoke_calendar_key
+-- Revoke key $2 of barber $1's calendar feed, as user $3 acting as $4; true when this call
+-- revoked it, false when it was revoked already.
+SELECT booking.revoke_calendar_key(booking.with_settings($1::bigint, NULL, NULL, NULL, $4), $2::bigint, $3::bigint);
+
+-- name: appointment_calendar
+-- Appointment $1 as user $2, acting as $3, sees it (get_booking's rule), with its barber's
+-- name: what GET /appointments/{id}.ics writes. No row when absent or not visible.
+SELECT a.*, b.name AS barber_name
+FROM booking.get_appointment(booking.with_settings($1::bigint, NULL, NULL, NULL, $3), $2) AS a
+LEFT JOIN LATERAL booking.get_barber(a.barber_id) AS b ON true;
+
+-- name: create_barber
+-- A new barber of shop $1 named $2 in zone $3 (NULL: the shop's), by user $4 acting as $5
+-- (booking.create_barber): id, name, timezone, shop_id.
+SELECT b.id, b.name, b.timezone, b.shop_id
+FROM booking.create_barber(booking.with_settings($1::bigint, NULL, NULL, NULL, $5), $2::text, $3::text, $4::bigint) AS b;
+
+-- name: create_service
+-- A new service of shop $1: name $2, $3 minutes, $4 cents (NULL: 0), by user $5 acting as
+-- $6 (booking.create_service).
+SELECT s.id, s.name, s.duration_minutes, s.price_cents, s.shop_id
+FROM booking.create_service(booking.with_settings($1::bigint, NULL, NULL, NULL, $6), $2::text, $3::int,
+         coalesce($4::int, 0), $5::bigint) AS s;
+
+-- name: set_working_hours
+-- Replace barber $1's working hours with the JSON array $2, by user $3 acting as $6, with
+-- force $4 and expected version $5 (NULL: any) (booking.set_working_hours): the new rows,
+-- whose greatest id is the new version (booking.working_hours_version).
+SELECT h.id, h.weekday::int AS weekday, h.opens_at, h.closes_at
+FROM booking.set_working_hours(booking.with_settings($1::bigint, NULL, NULL, NULL, $6), $2::text::jsonb, $3::bigint,
+         $4::boolean, $5::bigint) AS h;
+
+-- name: get_working_hours
+-- Barber $1's working hours as user $2, acting as $3, may read them (booking.get_working_hours),
+-- each row with the version.
+SELECT h.weekday, h.opens_at, h.closes_at, h.version
+FROM booking.get_working_hours(booking.with_settings($1::bigint, NULL, NULL, NULL, $3), $2::bigint) AS h;
+
+-- name: add_time_off
+-- Time off for barber $1 from $2 to $3, reason $4, by user $5 acting as $7, force $6
+-- (booking.add_time_off).
+SELECT t.id, t.barber_id, lower(t.during) AS start, upper(t.during) AS "end", t.reason
+FROM booking.add_time_off(booking.with_settings($1::bigint, NULL, NULL, NULL, $7),
+         $2::timestamptz, $3::timestamptz, $4::text, $5::bigint, $6::boolean) AS t;
+
+-- name: list_time_off
+-- Barber $1's time off that has not ended, as user $2, acting as $3, may read it
+-- (booking.list_time_off).
+SELECT t.id, t.barber_id, lower(t.during) AS start, upper(t.during) AS "end", t.reason
+FROM booking.list_time_off(booking.with_settings($1::bigint, NULL, NULL, NULL, $3), $2::bigint) AS t;
+
+-- name: shop_policy
+-- Shop $1's booking policy (no row: unknown shop).
+SELECT p.* FROM booking.shop_policy($1::bigint) AS p;
+
+-- name: set_shop_policy
+-- Replace shop $1's booking policy ($2 notice minutes, $3 advance days or NULL, $4 cancel
+-- and $5 reschedule cut-off minutes) as admin $6, acting as $7.
+SELECT p.* FROM booking.set_shop_policy(booking.with_settings($1::bigint, NULL, NULL, NULL, $7), $2, $3, $4, $5, $6) AS p;

@@ -72,7 +72,10 @@ def health_trail(statuses: list[int]) -> str:
 
 def holds_line(record: Record) -> str:
     h = record.holds
-    return f"{h['taken']} holds ({h['confirmed']} confirmed, {h['abandoned']} abandoned, {h['expired']} expired before confirm)"
+    return (
+        f"{h['taken']} holds ({h['confirmed']} confirmed, {h['abandoned']} abandoned, {h['expired']} expired "
+        f"before confirm), {record.series} series of 3, {record.errors.get('BK023', 0)} policy refusals"
+    )
 
 
 async def seed(url: str) -> None:
@@ -90,6 +93,9 @@ async def seed(url: str) -> None:
         )
         await conn.execute("INSERT INTO booking.staff (user_id, role) VALUES ($1, 'admin')", STAFF_USER)
         await conn.execute("SELECT booking.set_hold_minutes(1, 1)")  # abandoned holds expire within the run
+        # A booking policy that refuses about half the clients' moves and cancellations (the
+        # slots lie 2 to 4 days ahead): BK023 is a documented answer; staff changes pass.
+        await conn.execute("SELECT booking.set_shop_policy(1, 0, NULL, 4320, 4320)")
     finally:
         await conn.close()
 
@@ -178,6 +184,7 @@ async def seed_cluster(proxy_url: str, partitions: int, barbers_per_shop: int = 
             for name, minutes in SERVICES:
                 await conn.execute("SELECT id FROM booking.create_service($1, $2, $3, 2500)", shop, name, minutes)
             await conn.execute("SELECT booking.set_hold_minutes($1, 1)", shop)  # holds expire within the run
+            await conn.execute("SELECT booking.set_shop_policy($1, 0, NULL, 4320, 4320)", shop)  # see seed()
         await conn.execute(
             "SELECT booking.create_api_token(sha256($1::bytea), $2, 'admin')", os.urandom(16), STAFF_USER
         )

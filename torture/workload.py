@@ -59,6 +59,7 @@ class Record:
     ops: int = 0
     # Holds (booking.hold_slot): taken, then confirmed (booking.confirm_hold) or left to
     # expire (the shops' hold time is 1 minute in a torture run); confirms refused as expired.
+    series: int = 0  # recurring bookings (booking.book_series) acknowledged, 3 appointments each
     holds: dict[str, int] = field(default_factory=lambda: {"taken": 0, "confirmed": 0, "abandoned": 0, "expired": 0})
     faults: dict[str, int] = field(
         default_factory=lambda: {"kills": 0, "restarts": 0, "lock_timeouts": 0, "slow_clients": 0}
@@ -128,7 +129,7 @@ class Workload:
                 await asyncio.sleep(0.2)
         return None
 
-    async def call(self, conn, query: str, *args, retries: int = 3, keyed: bool = False):
+    async def call(self, conn, query: str, *args, retries: int = 3, keyed: bool = False, many: bool = False):
         """One function call in its own transaction, retried on transient errors (through a
         proxy also BK015, and BK016 when `keyed`: the same arguments, so the same key)."""
         attempt = moved = 0
@@ -137,7 +138,7 @@ class Workload:
                 async with conn.transaction():
                     if time.monotonic() < self.low_lock_timeout_until:
                         await conn.execute("SET LOCAL booking.lock_timeout = '5ms'")
-                    return await conn.fetchrow(query, *args)
+                    return await (conn.fetch if many else conn.fetchrow)(query, *args)
             except asyncpg.PostgresError as e:
                 state = getattr(e, "sqlstate", None) or "XX000"
                 if state in ("40001", "40P01") and attempt < retries:
@@ -236,6 +237,25 @@ class Workload:
         self.note_change(confirmed)
         self.open_ids.append(confirmed["id"])
 
+    async def series(self, conn) -> None:
+        """A recurring booking: three weekly occurrences from a random slot, all or none."""
+        barber, user = self.pick_barber(), self.rng.choice(CLIENT_USERS)
+        start = self.slot()
+        rows = await self.call(
+            conn,
+            "SELECT id, version FROM booking.book_series($1, $2, $3, $4, $5, 1, 3)",
+            barber,
+            user,
+            self.rng.choice(["Haircut", "Beard Trim", "Long Cut"]),
+            start.date(),
+            start.time(),
+            many=True,
+        )
+        self.record.series += 1
+        for row in rows:
+            self.record.acked_books[row["id"]] = {"id": row["id"], "barber_id": barber, "user_id": user, "version": 1}
+            self.open_ids.append(row["id"])
+
     def pick_appointment(self) -> dict | None:
         # Mostly appointments still open to change; sometimes any (final ones must refuse).
         pool = self.open_ids if self.open_ids and self.rng.random() < 0.9 else list(self.record.acked_books)
@@ -307,8 +327,10 @@ class Workload:
                     await self.book(conn, self.pending_retries.pop())
                 elif roll < 0.47:
                     await self.book(conn)
-                elif roll < 0.55:
+                elif roll < 0.52:
                     await self.hold(conn)
+                elif roll < 0.55:
+                    await self.series(conn)
                 elif roll < 0.75:
                     await self.reschedule(conn)
                 elif roll < 0.9:

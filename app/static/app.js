@@ -5,7 +5,11 @@
 //   - POST /appointments with an Idempotency-Key made once per booking attempt
 //   - GET /barbers/{id}/events read with fetch() and a stream reader (EventSource cannot
 //     send the Authorization header), resumed with Last-Event-ID; every event and every
-//     (re)connection refetches the free times.
+//     (re)connection refetches the free times and the day of the barber.
+//   - GET /appointments: the day of the chosen barber (what the token may see of it), and
+//     the caller's upcoming appointments, each with Cancel and Reschedule
+//     (POST /appointments/{id}/cancel and PATCH /appointments/{id}, If-Match: its version);
+//     a refusal (a time just taken, a cut-off) is shown in words.
 "use strict";
 
 (function () {
@@ -20,6 +24,8 @@
     fields: $("choose-fields"), barber: $("barber"), service: $("service"), date: $("date"),
     zoneNote: $("zone-note"), slotsHeading: $("slots-heading"), summary: $("slots-summary"),
     slots: $("slots"), liveState: $("live-state"),
+    day: $("day"), daySummary: $("day-summary"), mine: $("mine"), mineSummary: $("mine-summary"),
+    mineHeading: $("mine-heading"),
   };
 
   const state = {
@@ -32,6 +38,7 @@
     pending: null,      // the booking attempt in flight: {start, key}
     retryable: null,    // an attempt whose answer never arrived: {start, key}, reused on retry
     streams: [],        // {barberId, controller, lastId, connected}
+    listSeq: 0,
   };
 
   // --- small helpers ---------------------------------------------------------------
@@ -203,6 +210,7 @@
       : `Times are shown in ${c.name}'s time zone, ${c.zone}.`;
     startStreams(c.barberId === null ? state.barbers.map((b) => b.id) : [c.barberId]);
     refreshNow();
+    refreshLists();
   }
 
   // --- free times ------------------------------------------------------------------
@@ -215,7 +223,7 @@
 
   function scheduleRefresh() {
     clearTimeout(state.refreshTimer);
-    state.refreshTimer = setTimeout(refreshNow, REFRESH_DEBOUNCE_MS);
+    state.refreshTimer = setTimeout(() => { refreshNow(); refreshLists(); }, REFRESH_DEBOUNCE_MS);
   }
 
   async function refreshNow() {
@@ -334,6 +342,154 @@
       showMessage("error", problemText(r.body, `The booking failed (HTTP ${r.status})`));
     }
     refreshNow();
+    refreshLists();
+  }
+
+  // --- appointments: the day of the barber, and the caller's own -------------------
+
+  function barberName(id) {
+    const b = state.barbers.find((x) => x.id === id);
+    return b ? b.name : `barber ${id}`;
+  }
+
+  function describe(a) {
+    return `${dayLabel(a.booking_date)} at ${a.booking_time} (${a.timezone} time): ${a.service} with ${barberName(a.barber_id)}`;
+  }
+
+  function isoDay(d) {
+    return d.toISOString().slice(0, 10);
+  }
+
+  async function refreshLists() {
+    if (!state.token || els.fields.disabled) return;
+    const seq = ++state.listSeq;
+    const c = choice();
+    const now = new Date();
+    const mine = new URLSearchParams({ from: now.toISOString().replace(/\.\d+Z$/, "Z"), limit: "50" });
+    const requests = [api(`/appointments?${mine}`)];
+    if (c && c.barberId !== null && els.date.value) {
+      // The chosen local day, whatever the zone: a day on each side, then its own rows.
+      const day = new Date(`${els.date.value}T00:00:00Z`);
+      const q = new URLSearchParams({
+        barber_id: String(c.barberId),
+        from: `${isoDay(new Date(day.getTime() - 86400000))}T00:00:00Z`,
+        to: `${isoDay(new Date(day.getTime() + 2 * 86400000))}T00:00:00Z`,
+        limit: "100",
+      });
+      requests.push(api(`/appointments?${q}`));
+    }
+    let answers;
+    try {
+      answers = await Promise.all(requests);
+    } catch (e) {
+      return;   // a refused token is shown by api(); a lost answer is retried by the next refresh
+    }
+    if (seq !== state.listSeq) return;
+    const [own, day] = answers;
+    if (own.ok) {
+      const items = own.body.items.filter((a) => a.status !== "cancelled" && a.status !== "expired");
+      renderAppointments(els.mine, items, true);
+      els.mineSummary.textContent = items.length
+        ? `${items.length} upcoming appointment${items.length === 1 ? "" : "s"} your token may see.`
+        : "No upcoming appointments.";
+    } else {
+      els.mineSummary.textContent = problemText(own.body, "Could not load your appointments");
+    }
+    if (!day) {
+      els.day.replaceChildren();
+      els.daySummary.textContent = "Choose one barber to see their day.";
+    } else if (day.ok) {
+      const items = day.body.items.filter((a) => a.booking_date === els.date.value);
+      renderAppointments(els.day, items, false);
+      els.daySummary.textContent = `${c.name} on ${dayLabel(els.date.value)}: `
+        + (items.length ? `${items.length} appointment${items.length === 1 ? "" : "s"} you may see.` : "nothing you may see.");
+    } else {
+      els.daySummary.textContent = problemText(day.body, "Could not load the day");
+    }
+  }
+
+  function renderAppointments(list, items, actions) {
+    list.replaceChildren(...items.map((a) => {
+      const li = document.createElement("li");
+      li.className = "appointment";
+      li.dataset.id = String(a.id);
+      li.dataset.status = a.status;
+      const text = document.createElement("span");
+      text.className = "what";
+      text.textContent = `${describe(a)} — ${a.status}`;
+      li.append(text);
+      if (actions && (a.status === "scheduled" || a.status === "confirmed" || a.status === "held")) {
+        const cancel = document.createElement("button");
+        cancel.type = "button";
+        cancel.className = "secondary cancel";
+        cancel.textContent = a.status === "held" ? "Release" : "Cancel";
+        cancel.setAttribute("aria-label", `${cancel.textContent} the appointment of ${describe(a)}`);
+        cancel.addEventListener("click", () => cancelAppointment(a));
+        li.append(cancel);
+      }
+      if (actions && (a.status === "scheduled" || a.status === "confirmed")) {
+        const form = document.createElement("form");
+        form.className = "reschedule";
+        const date = document.createElement("input");
+        date.type = "date"; date.value = a.booking_date; date.required = true;
+        date.setAttribute("aria-label", "New day");
+        const time = document.createElement("input");
+        time.type = "time"; time.value = a.booking_time; time.required = true; time.step = "300";
+        time.setAttribute("aria-label", "New time");
+        const save = document.createElement("button");
+        save.type = "submit";
+        save.textContent = "Reschedule";
+        form.append(date, time, save);
+        form.addEventListener("submit", (e) => {
+          e.preventDefault();
+          reschedule(a, date.value, time.value.slice(0, 5));
+        });
+        li.append(form);
+      }
+      return li;
+    }));
+  }
+
+  async function cancelAppointment(a) {
+    showMessage("info", `Cancelling ${describe(a)}…`);
+    let r;
+    try {
+      r = await api(`/appointments/${a.id}/cancel`, { method: "POST", headers: { "If-Match": `"${a.version}"` } });
+    } catch (e) {
+      if (!(e instanceof Unauthorized)) showMessage("error", "The booking service did not answer. Try again.");
+      return;
+    }
+    if (r.ok) showMessage("success", `Cancelled: ${describe(a)}.`);
+    else if (r.status === 412) showMessage("error", "This appointment changed meanwhile; the list shows it as it is now. Try again.");
+    else showMessage("error", `Not cancelled. ${problemText(r.body, "The cancellation was refused")}`);
+    refreshNow();
+    refreshLists();
+  }
+
+  async function reschedule(a, date, time) {
+    showMessage("info", `Moving ${describe(a)} to ${dayLabel(date)} at ${time}…`);
+    let r;
+    try {
+      r = await api(`/appointments/${a.id}`, {
+        method: "PATCH",
+        headers: { "Content-Type": "application/json", "If-Match": `"${a.version}"` },
+        body: JSON.stringify({ booking_date: date, booking_time: time }),
+      });
+    } catch (e) {
+      if (!(e instanceof Unauthorized)) showMessage("error", "The booking service did not answer. Try again.");
+      return;
+    }
+    if (r.ok) {
+      showMessage("success", `Rescheduled: ${describe(r.body)}.`);
+    } else if (r.status === 409) {
+      showMessage("error", `Not moved: ${dayLabel(date)} at ${time} is taken. ${problemText(r.body, "This time slot conflicts with an existing appointment")} Your appointment stays as it was.`);
+    } else if (r.status === 412) {
+      showMessage("error", "This appointment changed meanwhile; the list shows it as it is now. Try again.");
+    } else {
+      showMessage("error", `Not moved. ${problemText(r.body, "The change was refused")} Your appointment stays as it was.`);
+    }
+    refreshNow();
+    refreshLists();
   }
 
   // --- live updates: text/event-stream over fetch() ---------------------------------
@@ -457,7 +613,7 @@
 
   els.barber.addEventListener("change", onChoiceChanged);
   els.service.addEventListener("change", refreshNow);
-  els.date.addEventListener("change", refreshNow);
+  els.date.addEventListener("change", () => { refreshNow(); refreshLists(); });
   els.slots.addEventListener("click", (e) => {
     const b = e.target.closest("button.slot");
     if (b && !b.disabled) book(b.dataset.start);

@@ -9,6 +9,8 @@
 |                 | and GET /appointments, the caller's schedule (one page per call)      |
 | cursor          | the opaque next_cursor of GET /appointments                            |
 | barbers         | availability (two routes, one handler), the event stream, the listings |
+| shops           | running a shop: barbers, services, working hours (ETag), time off      |
+| calendar        | iCalendar: a barber's feed (staff or feed key), its keys, one appt.    |
 | operations      | /health, /metrics                                                      |
 | page            | the booking page and its files                                         |
 | auth            | the bearer token as a dependency (`caller: Caller`)                    |
@@ -44,7 +46,7 @@ from app.queries import QUERIES
 from app.ratelimit import WriteLimiter
 from app.relay import ChangeFeedRelay
 from app.tuning import configure_booking_service
-from app.web import barbers, operations, page
+from app.web import barbers, calendar, operations, page, policies
 from app.web.admission import admission
 from app.web.appointments import AppointmentController
 from app.web.auth import DEPENDENCIES, TokenCache
@@ -52,6 +54,7 @@ from app.web.holds import HoldController
 from app.web.middleware import head_as_get, json_bodies, latency, security_headers
 from app.web.openapi import openapi_config
 from app.web.problems import exception_to_response
+from app.web.shops import HANDLERS as SHOP_HANDLERS
 
 log = logging.getLogger("booking.http")
 
@@ -88,7 +91,7 @@ def _cors(settings: Settings) -> CORSConfig | None:
         return None
     return CORSConfig(
         allow_origins=list(settings.cors_allow_origins),
-        allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID"],
         expose_headers=["ETag", "Location", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"],
         allow_credentials=False,
@@ -139,7 +142,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await asyncio.wait_for(app.state.pools.close(), timeout=5)
 
     app = Litestar(
-        route_handlers=[AppointmentController, HoldController, *barbers.HANDLERS, *operations.HANDLERS, *page.HANDLERS],
+        route_handlers=[
+            AppointmentController,
+            HoldController,
+            *barbers.HANDLERS,
+            *calendar.HANDLERS,
+            *SHOP_HANDLERS,
+            *policies.HANDLERS,
+            *operations.HANDLERS,
+            *page.HANDLERS,
+        ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         exception_handlers={Exception: exception_to_response},
@@ -162,4 +174,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Around the router (Litestar's middleware runs after routing, where HEAD finds no route).
     app.asgi_handler = head_as_get(app.asgi_handler)
+    app.asgi_handler = calendar.ics_paths(app.asgi_handler)  # GET /appointments/{id}.ics
     return app

@@ -14,10 +14,10 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from app import booking, reads
 from app.errors import ValidationError, catalogue_error
-from app.records import Appointment, AppointmentPage
+from app.records import Appointment, AppointmentPage, Appointments
 from app.web import cursor as cursors
 from app.web.auth import Authenticated, count_write
-from app.web.bodies import AppointmentChanges, NewAppointment
+from app.web.bodies import AppointmentChanges, NewAppointment, NewSeries
 from app.web.conditional import etag, expected_version
 from app.web.openapi import INT64_MAX, PROBLEMS, path_id
 
@@ -162,6 +162,41 @@ class AppointmentController(Controller):
         next_cursor = cursors.encode(items[-1].start_time, items[-1].id) if more else None
         return Response(AppointmentPage(items, next_cursor), headers={"Cache-Control": "no-store"})
 
+    @post(
+        "/series",
+        status_code=201,
+        summary="Book every N weeks, K times, at one local time: all, or nothing and 409 naming the first refused",
+        responses=PROBLEMS,
+    )
+    async def book_series(
+        self,
+        request: Request,
+        caller: Authenticated,
+        data: JSONBody[NewSeries],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Appointments]:
+        count_write(request, caller)
+        made = await booking.book_series(
+            request.app.state.pool,
+            user_id=caller.user_id,
+            booking_date=data.booking_date,
+            booking_time=data.booking_time,
+            service=data.service,
+            barber_id=data.barber_id,
+            every_weeks=data.every_weeks,
+            count=data.count,
+            buffer_time_before=data.buffer_time_before or 0,
+            buffer_time_after=data.buffer_time_after or 0,
+            notes=data.notes,
+            idempotency_key=idempotency_key,
+            acting_role=caller.role,
+        )
+        headers = {"Cache-Control": "no-store"}
+        if made and all(a.replayed for a in made):
+            headers["Idempotent-Replayed"] = "true"
+        items = [msgspec.structs.replace(a, replayed=False) for a in made]
+        return Response(Appointments(items), status_code=201, headers=headers)
+
     @get("/{appointment_id:str}", summary="Read an appointment", responses=PROBLEMS)
     async def read(
         self, request: Request, caller: Authenticated, appointment_id: FromPath[str]
@@ -186,6 +221,22 @@ class AppointmentController(Controller):
             request.app.state.pool, target, caller.user_id, data.changes(), expected, acting_role=caller.role
         )
         return answer(changed)
+
+    @post(
+        "/{appointment_id:str}/cancel-following",
+        status_code=200,
+        summary="Cancel this appointment and the later ones of its series",
+        responses=PROBLEMS,
+    )
+    async def cancel_following(
+        self, request: Request, caller: Authenticated, appointment_id: FromPath[str]
+    ) -> Response[Appointments]:
+        count_write(request, caller)
+        target = path_id(appointment_id, "Appointment")
+        cancelled = await booking.cancel_following(
+            request.app.state.pool, target, caller.user_id, acting_role=caller.role
+        )
+        return Response(Appointments(cancelled), headers={"Cache-Control": "no-store"})
 
     @post("/{appointment_id:str}/cancel", status_code=200, summary="Cancel an appointment", responses=PROBLEMS)
     async def cancel(

@@ -40,6 +40,22 @@ class NewAppointment(msgspec.Struct, forbid_unknown_fields=True):
     shop_id: BigInt | None = None
 
 
+class NewSeries(msgspec.Struct, forbid_unknown_fields=True):
+    """POST /appointments/series: `count` appointments every `every_weeks` weeks from
+    booking_date, at booking_time local to the barber (the same wall-clock time across a
+    change of daylight saving time), all or none."""
+
+    barber_id: BigInt
+    service: str
+    booking_date: LocalDate
+    booking_time: LocalTime
+    every_weeks: Int
+    count: Int
+    buffer_time_before: Minutes | None = None
+    buffer_time_after: Minutes | None = None
+    notes: str | None = None
+
+
 class AppointmentChanges(msgspec.Struct, forbid_unknown_fields=True):
     """PATCH /appointments/{id}: only the fields to change (booking.update_appointment's
     keys); notes null clears them; start_time is an RFC 3339 instant instead of

@@ -50,7 +50,8 @@ def openapi_config() -> OpenAPIConfig:
 
 def path_id(value: str, what: str) -> int:
     """An id in a path. One that cannot exist (not a positive 64-bit number) is not found,
-    with the catalogue's code for that thing (BK011 appointment, BK003 barber)."""
+    with the catalogue's code for that thing (BK011 appointment, BK014 shop, BK003 barber)."""
     if value.isascii() and value.isdigit() and len(value) <= 19 and 1 <= int(value) <= INT64_MAX:
         return int(value)
-    raise catalogue_error("BK011" if what == "Appointment" else "BK003", f"There is no {what.lower()} {value[:40]!r}.")
+    code = {"Appointment": "BK011", "Shop": "BK014"}.get(what, "BK003")
+    raise catalogue_error(code, f"There is no {what.lower()} {value[:40]!r}.")

@@ -9,7 +9,9 @@
 -- the service fits before the stretch ends. Local times are read in the barber's time zone like local_start() does (a time
 -- skipped by a spring-forward change is never offered; a repeated one is its earlier
 -- instant). A candidate is offered when, exactly as book_appointment() checks it:
---   * it does not start in the past (now());
+--   * it does not start in the past (now()), and the booking policy allows it (at least the
+--     minimum notice after now(), at most the maximum advance: booking.effective_policy;
+--     staff may book outside it, the search offers what a client may book);
 --   * booking.unavailability() finds the barber working (hours and time off);
 --   * its blocked interval, buffers included, overlaps no active appointment's.
 -- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
@@ -44,6 +46,8 @@ DECLARE
     v_timezone text;
     v_duration int;
     v_shop_id  bigint;
+    v_notice   int := 0;      -- the booking policy's window (booking.effective_policy)
+    v_advance  int;
 BEGIN
     PERFORM booking.check_local_date('p_date', p_date);
     IF p_step_minutes IS NULL OR p_step_minutes NOT BETWEEN 1 AND 1440
@@ -77,7 +81,9 @@ BEGIN
             CASE WHEN p_shop_id IS NULL THEN '' ELSE ' in shop ' || p_shop_id END));
     END IF;
     SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.shop_id = v_shop_id AND s.name = p_service;
-    IF NOT FOUND THEN
+    SELECT p.min_notice_minutes, p.max_advance_days INTO v_notice, v_advance
+      FROM booking.effective_policy(v_shop_id, p_service) p;
+    IF v_duration IS NULL THEN
         PERFORM booking.raise_error('service_not_found', format('No service is named %s%s.', booking.shown(p_service),
             CASE WHEN v_shop_id = 1 THEN '' ELSE ' in shop ' || v_shop_id END));
     END IF;
@@ -133,7 +139,8 @@ BEGIN
         SELECT i.instant, booking.blocked_interval(i.instant, v_duration, p_buffer_before, p_buffer_after) AS blocked
           FROM instants i
          WHERE i.instant IS NOT NULL
-           AND i.instant >= now()
+           AND i.instant >= now() + make_interval(mins => v_notice)          -- the policy's notice
+           AND (v_advance IS NULL OR i.instant <= now() + make_interval(days => v_advance))
            AND i.instant < timestamptz '9999-12-31 00:00:00+00'      -- book_appointment's last start
     ), busy AS MATERIALIZED (
         SELECT a.blocked_during

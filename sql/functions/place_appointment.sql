@@ -50,11 +50,13 @@
 -- itself reports unique violations under SERIALIZABLE): retried in a new transaction, the
 -- booking gets the usual 23P01 naming the winner.
 --
--- Locks: the idempotency key's advisory lock (with a key), then the advisory slot locks.
+-- Locks: the idempotency key's advisory lock (with a key), the barber's row FOR SHARE (a
+-- schedule change, set_working_hours or add_time_off, holds it while it checks the
+-- appointments), then the advisory slot locks.
 -- Raises: 23P01 slot_conflict, BK002 idempotency_key_mismatch, 55P03 lock_timeout,
 --   BK003 barber_not_found (also: not of shop p_shop_id), BK004 service_not_found (in the shop), BK005 start_in_past,
 --   BK006 barber_unavailable, BK008 invalid_argument, BK013 service_not_offered,
---   40001 serialization_failure.
+--   BK023 policy_refused (a client outside the shop's notice or advance), 40001 serialization_failure.
 CREATE OR REPLACE FUNCTION booking.place_appointment(
     p_barber_id       bigint,
     p_user_id         bigint,
@@ -172,7 +174,13 @@ BEGIN
         PERFORM booking.raise_error('service_not_offered',
             format('Barber %s does not offer %s.', v_barber_id, booking.shown(p_service)));
     END IF;
+    -- The barber's row, shared: a change of their working hours or time off (which updates
+    -- it first) is either committed before the check below, which then sees it, or waits
+    -- for this booking and then sees it (set_working_hours, add_time_off).
+    PERFORM 1 FROM booking.barbers b WHERE b.id = v_barber_id FOR SHARE;
     PERFORM booking.assert_barber_available(v_barber_id, v_timezone, p_start, v_duration);
+    -- The shop's booking policy (notice, maximum advance) for a client; staff may override.
+    PERFORM booking.assert_start_allowed(v_shop_id, p_service, p_start, p_user_id, v_barber_id);
 
     -- 3. Serialise with every booking that could overlap this one.
     IF booking.application_checks_enabled() THEN

@@ -1,15 +1,29 @@
--- booking.set_working_hours(barber, hours, actor) -> the barber's new working hours
+-- booking.set_working_hours(barber, hours, actor, force, expected version) -> the barber's
+-- new working hours
 -- Replaces all of the barber's working hours with p_hours, a JSON array of
 --   {"weekday": 1..7 (ISO, 1 = Monday), "opens_at": "HH:MM", "closes_at": "HH:MM"}
 -- in the barber's local time; several rows a day make shifts; a closes_at not after its
 -- opens_at ends the next day ("22:00"-"02:00"; "00:00" closes at midnight); [] means no
 -- rows at all, which the engine reads as bookable at any time. Appointments already booked
--- are not touched. p_actor_user_id: booking.assert_shop_admin for the barber's shop.
--- Locks: the barber's row (FOR UPDATE: two replacements of one barber's hours queue).
--- Raises: BK003 barber_not_found, BK014, BK012 not_permitted, BK008 invalid_argument (not
---   an array, an unknown key, a weekday outside 1..7, a time not HH:MM, opens = closes).
+-- are not touched: new hours that would leave active appointments that have not ended
+-- outside the working time are refused, naming them (booking.assert_no_stranded_appointments,
+-- BK019), unless p_force. p_expected_version (the If-Match of PUT .../working-hours): the
+-- change applies only when booking.working_hours_version() is still that (BK001 otherwise).
+-- p_actor_user_id: booking.assert_shop_admin for the barber's shop.
+-- Concurrency: the barber's row is updated first (a row lock that bookings of this barber
+-- wait for: place_appointment and update_appointment lock it FOR SHARE before they check
+-- availability). A booking checked against the old hours has therefore committed before
+-- this call goes on, and its check below sees it (READ COMMITTED: every statement a new
+-- snapshot); a booking that comes after waits for this transaction and checks the new hours
+-- (under REPEATABLE READ it gets 40001 instead, and its retry checks the new hours).
+-- Two replacements of one barber's hours queue.
+-- Locks: the barber's row (FOR NO KEY UPDATE, by a no-op UPDATE).
+-- Raises: BK003 barber_not_found, BK014, BK012 not_permitted, BK001 version_mismatch,
+--   BK019 schedule_conflict, BK008 invalid_argument (not an array, over 100 rows, an
+--   unknown key, a weekday outside 1..7, a time not HH:MM, opens = closes, a NULL force).
 CREATE OR REPLACE FUNCTION booking.set_working_hours(
-    p_barber_id bigint, p_hours jsonb, p_actor_user_id bigint DEFAULT NULL)
+    p_barber_id bigint, p_hours jsonb, p_actor_user_id bigint DEFAULT NULL, p_force boolean DEFAULT false,
+    p_expected_version bigint DEFAULT NULL)
 RETURNS SETOF booking.working_hours
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -22,11 +36,22 @@ DECLARE
     v_opens   time;
     v_closes  time;
 BEGIN
-    SELECT b.shop_id INTO v_shop_id FROM booking.barbers b WHERE b.id = p_barber_id FOR UPDATE;
+    SELECT b.shop_id INTO v_shop_id FROM booking.barbers b WHERE b.id = p_barber_id;
     IF NOT FOUND THEN
         PERFORM booking.raise_error('barber_not_found', format('No barber has id %s.', coalesce(p_barber_id::text, 'NULL')));
     END IF;
     PERFORM booking.assert_shop_admin(v_shop_id, p_actor_user_id);
+    IF p_force IS NULL THEN
+        PERFORM booking.raise_error('invalid_argument', 'p_force is true or false (got NULL).');
+    END IF;
+    -- The lock bookings of this barber wait for (see the header); a no-op update, so that a
+    -- REPEATABLE READ booking that waited gets 40001 rather than a stale view of the hours.
+    UPDATE booking.barbers b SET name = b.name WHERE b.id = p_barber_id;
+    IF p_expected_version IS NOT NULL AND p_expected_version <> booking.working_hours_version(p_barber_id) THEN
+        PERFORM booking.raise_error('version_mismatch',
+            format('The working hours of barber %s are at version %s, not %s.', p_barber_id,
+                   booking.working_hours_version(p_barber_id), p_expected_version));
+    END IF;
     IF p_hours IS NULL OR jsonb_typeof(p_hours) <> 'array' THEN
         PERFORM booking.raise_error('invalid_argument', 'Working hours are a JSON array of {weekday, opens_at, closes_at}.');
     END IF;
@@ -57,6 +82,8 @@ BEGIN
         INSERT INTO booking.working_hours (barber_id, weekday, opens_at, closes_at)
         VALUES (p_barber_id, v_weekday, v_opens, v_closes);
     END LOOP;
+    PERFORM booking.assert_no_stranded_appointments(p_barber_id, tstzrange(now(), NULL), p_force,
+                                                    'The new working hours');
     RETURN QUERY SELECT w.* FROM booking.working_hours w WHERE w.barber_id = p_barber_id
                   ORDER BY w.weekday, w.opens_at;
 END

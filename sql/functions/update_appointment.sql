@@ -19,13 +19,14 @@
 -- under REPEATABLE READ or SERIALIZABLE the constraint refuses a conflict the snapshot
 -- cannot show).
 --
--- Locks: the appointment's row (FOR UPDATE), then the advisory slot locks of its old and
+-- Locks: the appointment's row (FOR UPDATE), a moved appointment's barber's row FOR SHARE
+-- (ordered with set_working_hours and add_time_off), then the advisory slot locks of its old and
 -- new barber and interval in ascending order (take_slot_locks); all bounded by
 -- booking.lock_timeout.
 -- Raises: BK011 appointment_not_found, BK001 version_mismatch, BK009 unknown_change_key,
 --   BK008 invalid_argument, BK010 invalid_status_transition, BK012 not_permitted,
 --   BK003 barber_not_found, BK005 start_in_past, BK006 barber_unavailable,
---   BK007 nonexistent_local_time, 23P01 slot_conflict, 55P03 lock_timeout,
+--   BK007 nonexistent_local_time, 23P01 slot_conflict, 55P03 lock_timeout, BK023 policy_refused (a client past a cut-off),
 --   BK013 service_not_offered, 40001 serialization_failure.
 CREATE OR REPLACE FUNCTION booking.update_appointment(
     p_appointment_id   bigint,
@@ -92,6 +93,8 @@ BEGIN
         RETURN;
     END IF;
     PERFORM booking.check_status_transition(v_old.id, v_old.status, v_new.status, v_actor);
+    -- The shop's booking policy: a client's cut-offs and window (staff may override).
+    PERFORM booking.assert_change_allowed(v_old, v_new, v_actor);
 
     -- A move is checked like a new booking.
     IF v_new.status NOT IN ('cancelled', 'no_show', 'expired')
@@ -106,7 +109,9 @@ BEGIN
                 format('Barber %s does not offer %s.', v_new.barber_id, booking.shown(v_old.service_name)));
         END IF;
         IF (v_new.barber_id, v_new.start_time) IS DISTINCT FROM (v_old.barber_id, v_old.start_time) THEN
-            SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_new.barber_id;
+            -- FOR SHARE: ordered with a change of that barber's hours or time off (as in
+            -- place_appointment).
+            SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_new.barber_id FOR SHARE;
             PERFORM booking.assert_barber_available(v_new.barber_id, v_timezone, v_new.start_time, v_new.duration_minutes);
         END IF;
         IF booking.application_checks_enabled() THEN
@@ -125,14 +130,14 @@ BEGIN
         UPDATE booking.appointments a
            SET barber_id = v_new.barber_id, start_time = v_new.start_time,
                buffer_time_before = v_new.buffer_time_before, buffer_time_after = v_new.buffer_time_after,
-               notes = v_new.notes, status = v_new.status
+               notes = v_new.notes, status = v_new.status, changed_by = p_user_id
          WHERE a.id = v_old.id;
     ELSE
         BEGIN
             UPDATE booking.appointments a
                SET barber_id = v_new.barber_id, start_time = v_new.start_time,
                    buffer_time_before = v_new.buffer_time_before, buffer_time_after = v_new.buffer_time_after,
-                   notes = v_new.notes, status = v_new.status
+                   notes = v_new.notes, status = v_new.status, changed_by = p_user_id
              WHERE a.id = v_old.id;
         EXCEPTION WHEN exclusion_violation THEN
             GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;

@@ -57,6 +57,11 @@ async def clean_db(pool):
                         )
                         # Shops but the default one (whose rows the truncate emptied).
                         await conn.execute("DELETE FROM booking.shops WHERE id <> 1")
+                        # The default shop's settings back to their defaults (policy, hold time).
+                        await conn.execute(
+                            "UPDATE booking.shops SET min_notice_minutes = 0, max_advance_days = NULL,"
+                            " cancel_cutoff_minutes = 0, reschedule_cutoff_minutes = 0, hold_minutes = 5 WHERE id = 1"
+                        )
                         await conn.execute("SELECT setval(pg_get_serial_sequence('booking.shops', 'id'), 1)")
                     break
                 except asyncpg.DeadlockDetectedError:

@@ -65,6 +65,10 @@ class ClusterUnderTest:
             try:
                 await conn.execute("TRUNCATE " + ", ".join(f"booking.{t}" for t in TABLES) + " CASCADE")
                 await conn.execute("DELETE FROM booking.shops WHERE id <> 1 OR $1 <> 0", k)
+                await conn.execute(
+                    "UPDATE booking.shops SET min_notice_minutes = 0, max_advance_days = NULL,"
+                    " cancel_cutoff_minutes = 0, reschedule_cutoff_minutes = 0, hold_minutes = 5"
+                )
             finally:
                 await conn.close()
         conn = await asyncpg.connect(self.proxy_url)

@@ -28,7 +28,8 @@ INSERT INTO decided_tables VALUES
     ('appointment_events', '{}',       '{}'),          -- only through events_since()
     ('appointment_changes','{}',       '{}'),          -- the outbox: only the relay moves it
     ('change_feed',        '{}',       '{}'),          -- the feed's state: change_feed_status()
-    ('partition_membership','{}',      '{}');          -- a partition's number: the operator's
+    ('partition_membership','{}',      '{}'),          -- a partition's number: the operator's
+    ('calendar_keys',      '{}',       '{}');          -- feed key hashes: only calendar_feed()
 
 CREATE TEMP TABLE decided_functions (sig text PRIMARY KEY, app boolean, client boolean);
 INSERT INTO decided_functions VALUES
@@ -36,6 +37,8 @@ INSERT INTO decided_functions VALUES
     ('booking.book_appointment(bigint,bigint,text,timestamp with time zone,integer,integer,text,text,bigint)', true, true),
     ('booking.hold_slot(bigint,bigint,text,timestamp with time zone,integer,integer,text,text,bigint)', true, true),
     ('booking.confirm_hold(bigint,bigint)',                                     true,  true),
+    ('booking.book_series(bigint,bigint,text,date,time without time zone,integer,integer,integer,integer,text,text,bigint)', true, true),
+    ('booking.cancel_following(bigint,bigint)',                                 true,  true),
     ('booking.update_appointment(bigint,bigint,jsonb,integer)',                  true,  true),
     ('booking.cancel_appointment(bigint,bigint,integer)',                       true,  true),
     ('booking.get_appointment(bigint,bigint)',                                  true,  true),
@@ -45,6 +48,10 @@ INSERT INTO decided_functions VALUES
     ('booking.list_barbers(bigint)',                                            true,  true),
     ('booking.list_services(bigint)',                                           true,  true),
     ('booking.get_barber(bigint)',                                              true,  true),
+    -- Calendar feeds: by key, or for the barber and its shop's admins (assert_calendar_manager).
+    ('booking.calendar_feed(bigint,bigint,bytea,timestamp with time zone,timestamp with time zone)', true, true),
+    ('booking.issue_calendar_key(bigint,bytea,bigint)',                         true,  true),
+    ('booking.revoke_calendar_key(bigint,bigint,bigint)',                       true,  true),
     ('booking.shop_of_id(bigint)',                                              true,  true),
     -- A cluster's (docs/SCALING.md): the proxy places shops and grants staff roles through
     -- these as its login booking_cluster (app/cluster.py); the operator joins a partition.
@@ -55,9 +62,21 @@ INSERT INTO decided_functions VALUES
     -- shop itself is made by internal callers only.
     ('booking.create_barber(bigint,text,text,bigint)',                          true,  true),
     ('booking.create_service(bigint,text,integer,integer,bigint)',              true,  true),
-    ('booking.set_working_hours(bigint,jsonb,bigint)',                          true,  true),
-    ('booking.add_time_off(bigint,timestamp with time zone,timestamp with time zone,text,bigint)', true, true),
+    ('booking.set_working_hours(bigint,jsonb,bigint,boolean,bigint)',           true,  true),
+    ('booking.add_time_off(bigint,timestamp with time zone,timestamp with time zone,text,bigint,boolean)', true, true),
+    ('booking.get_working_hours(bigint,bigint)',                                true,  true),
+    ('booking.list_time_off(bigint,bigint,timestamp with time zone)',           true,  true),
+    -- Their helpers (19_staff_api.sql): internal.
+    ('booking.assert_barber_staff(bigint,bigint)',                              false, false),
+    ('booking.assert_no_stranded_appointments(bigint,tstzrange,boolean,text)',  false, false),
+    ('booking.working_hours_version(bigint)',                                   false, false),
     ('booking.set_hold_minutes(bigint,integer,bigint)',                         true,  true),
+    ('booking.set_shop_policy(bigint,integer,integer,integer,integer,bigint)',  true,  true),
+    ('booking.set_service_policy(bigint,text,integer,integer,integer,integer,bigint)', true, true),
+    ('booking.shop_policy(bigint)',                                             true,  true),
+    ('booking.effective_policy(bigint,text)',                                   true,  true),
+    ('booking.assert_start_allowed(bigint,text,timestamp with time zone,bigint,bigint)', false, false),
+    ('booking.assert_change_allowed(booking.appointments,booking.appointments,text)', false, false),
     ('booking.create_shop(text,text,bigint)',                                   false, true),
     ('booking.events_since(bigint,bigint)',                                     true,  true),
     ('booking.latest_event_id(bigint)',                                         true,  true),
@@ -78,6 +97,7 @@ INSERT INTO decided_functions VALUES
     -- Internal helpers: called only by the SECURITY DEFINER functions, as booking_owner.
     ('booking.actor_role(bigint,bigint,bigint)',                                false, false),
     ('booking.assert_shop_admin(bigint,bigint)',                                false, false),
+    ('booking.assert_calendar_manager(bigint,bigint)',                          false, false),
     ('booking.acting_role()',                                                   false, false),
     ('booking.offers(bigint,text)',                                             false, false),
     ('booking.apply_changes(booking.appointments,jsonb)',                       false, false),
@@ -144,7 +164,7 @@ INSERT INTO roles VALUES ('booking_app', 'app'), ('booking_client', 'client'), (
 CREATE TEMP TABLE secret_tables (tbl text);
 INSERT INTO secret_tables VALUES ('api_tokens'), ('staff'), ('idempotency_keys'), ('appointment_events'),
                                  ('appointment_changes'),
-                                 ('appointments'), ('time_off'), ('retention_policy');
+                                 ('appointments'), ('time_off'), ('retention_policy'), ('calendar_keys');
 
 SELECT plan(
       7                                                                       -- fixed tests

@@ -99,7 +99,8 @@ RESET booking.acting_role;
 -- 6. Working hours and time off.
 SELECT is((SELECT count(*)::int FROM booking.set_working_hours(:b2,
               '[{"weekday": 1, "opens_at": "09:00", "closes_at": "12:00"},
-                {"weekday": 1, "opens_at": "13:00", "closes_at": "17:00"}]', 3001)), 2,
+                {"weekday": 1, "opens_at": "13:00", "closes_at": "17:00"}]', 3001,
+              p_force => true)), 2,  -- force: it strands the Wednesday appointments above (19_staff_api.sql)
           'set_working_hours replaces the hours with split shifts');
 SELECT throws_ok(format($$SELECT * FROM booking.set_working_hours(%s, '[{"weekday": 8, "opens_at": "09:00", "closes_at": "12:00"}]')$$, :b2),
                  'BK008', pg_temp.msg('BK008'), 'weekday 8 is refused');

@@ -272,8 +272,8 @@ CONTRACT_PARAMETERS = {
     "create_shop": ["p_name", "p_timezone", "p_admin_user_id"],
     "create_barber": ["p_shop_id", "p_name", "p_timezone", "p_actor_user_id"],
     "create_service": ["p_shop_id", "p_name", "p_duration_minutes", "p_price_cents", "p_actor_user_id"],
-    "set_working_hours": ["p_barber_id", "p_hours", "p_actor_user_id"],
-    "add_time_off": ["p_barber_id", "p_from", "p_to", "p_reason", "p_actor_user_id"],
+    "set_working_hours": ["p_barber_id", "p_hours", "p_actor_user_id", "p_force", "p_expected_version"],
+    "add_time_off": ["p_barber_id", "p_from", "p_to", "p_reason", "p_actor_user_id", "p_force"],
     "update_appointment": ["p_appointment_id", "p_user_id", "p_changes", "p_expected_version"],
     "cancel_appointment": ["p_appointment_id", "p_user_id", "p_expected_version"],
 }

@@ -302,3 +302,84 @@ async def test_any_barber_in_a_single_zone_shop(context, http, make_barber, make
     await slot(page, noon).wait_for(state="detached")
     rows = await clean_db.fetch("SELECT barber_id FROM booking.appointments ORDER BY barber_id")
     assert [r["barber_id"] for r in rows] == [uma, vic]
+
+
+async def test_your_appointments_cancel_and_reschedule_with_refusals_in_words(context, http, shop, day, clean_db):
+    """The client's upcoming appointments are listed; rescheduling onto a taken time says
+    so in words and leaves the appointment as it was; rescheduling to a free time moves it;
+    cancelling cancels it."""
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    zone = "Europe/London"
+    mine = (
+        await http.post(
+            "/appointments",
+            headers=shop.client,
+            json={
+                "barber_id": shop.barber,
+                "service": "Haircut",
+                "booking_date": day.isoformat(),
+                "booking_time": "10:00",
+            },
+        )
+    ).json()
+    taken = await http.post(
+        "/appointments",
+        headers=shop.client2,
+        json={"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "14:00"},
+    )
+    assert taken.status_code == 201
+    await open_page(page, bearer(shop.client), str(shop.barber), "Haircut", day)
+    item = page.locator(f'#mine li.appointment[data-id="{mine["id"]}"]')
+    await item.wait_for()
+    assert "10:00" in await item.inner_text() and "Haircut" in await item.inner_text()
+    assert await page.locator("#mine li.appointment").count() == 1  # not the other client's
+
+    # Onto 14:00, which is taken: refused, in words; nothing moved.
+    await item.locator('input[type="time"]').fill("14:00")
+    await item.locator('button[type="submit"]').click()
+    await page.wait_for_selector("#message.msg-error")
+    text = await page.inner_text("#message")
+    assert "is taken" in text and "stays as it was" in text, text
+    assert await clean_db.fetchval("SELECT version FROM booking.appointments WHERE id = $1", mine["id"]) == 1
+
+    # Onto 15:30, free: moved.
+    await item.locator('input[type="time"]').fill("15:30")
+    await item.locator('button[type="submit"]').click()
+    await page.wait_for_selector("#message.msg-success")
+    assert "Rescheduled" in await page.inner_text("#message")
+    start = await clean_db.fetchval("SELECT start_time FROM booking.appointments WHERE id = $1", mine["id"])
+    assert start.isoformat().replace("+00:00", "Z") == instant(day, "15:30", zone)
+    await page.wait_for_function(
+        "id => (document.querySelector(`#mine li[data-id=\"${id}\"]`) || {}).textContent?.includes('15:30')",
+        arg=str(mine["id"]),
+    )
+
+    # Cancel: gone from the upcoming list.
+    await item.locator("button.cancel").click()
+    await page.wait_for_selector("#message.msg-success")
+    assert "Cancelled" in await page.inner_text("#message")
+    await item.wait_for(state="detached")
+    assert await clean_db.fetchval("SELECT status FROM booking.appointments WHERE id = $1", mine["id"]) == "cancelled"
+    assert not errors, errors
+
+
+async def test_the_barbers_day_updates_live(context, http, shop, day):
+    """With the barber's own token the day view lists every appointment of the day, and a
+    booking made elsewhere appears without a reload (the event stream)."""
+    page = await context.new_page()
+    await open_page(page, bearer(shop.barber_staff), str(shop.barber), "Haircut", day)
+    await page.wait_for_selector('#live-state[data-live="on"]')
+    assert await page.locator("#day li.appointment").count() == 0
+    made = await http.post(
+        "/appointments",
+        headers=shop.client2,
+        json={"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "09:30"},
+    )
+    assert made.status_code == 201, made.text
+    row = page.locator(f'#day li.appointment[data-id="{made.json()["id"]}"]')
+    await row.wait_for(timeout=WAIT_MS)
+    assert "09:30" in await row.inner_text()
+    assert "1 appointment" in await page.inner_text("#day-summary")
+    await page.screenshot(path=str(OUT / "booking-page-barber-day.png"), full_page=True)
