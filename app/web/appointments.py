@@ -99,6 +99,26 @@ async def _conditional_write(
     return target, await expected_version(request.app.state.read_pool, if_match, target, caller)
 
 
+def placement(caller, data, idempotency_key: str | None) -> dict:
+    """The arguments a body of POST /appointments (also /holds, /appointments/series) gives
+    app.booking's create_booking, hold_slot and book_series, for the caller."""
+    args = {
+        "user_id": caller.user_id,
+        "booking_date": data.booking_date,
+        "booking_time": data.booking_time,
+        "service": data.service,
+        "barber_id": data.barber_id,
+        "buffer_time_before": data.buffer_time_before or 0,
+        "buffer_time_after": data.buffer_time_after or 0,
+        "notes": data.notes,
+        "idempotency_key": idempotency_key,
+        "acting_role": caller.role,
+    }
+    if hasattr(data, "shop_id"):
+        args["shop_id"] = data.shop_id
+    return args
+
+
 class AppointmentController(Controller):
     path = "/appointments"
     tags = ["appointments"]
@@ -113,20 +133,7 @@ class AppointmentController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Appointment]:
         count_write(request, caller)
-        made = await booking.create_booking(
-            request.app.state.pool,
-            user_id=caller.user_id,
-            booking_date=data.booking_date,
-            booking_time=data.booking_time,
-            service=data.service,
-            barber_id=data.barber_id,
-            buffer_time_before=data.buffer_time_before or 0,
-            buffer_time_after=data.buffer_time_after or 0,
-            notes=data.notes,
-            idempotency_key=idempotency_key,
-            acting_role=caller.role,
-            shop_id=data.shop_id,
-        )
+        made = await booking.create_booking(request.app.state.pool, **placement(caller, data, idempotency_key))
         headers = {"Location": f"/appointments/{made.id}"}
         if made.replayed:
             headers["Idempotent-Replayed"] = "true"
@@ -178,18 +185,9 @@ class AppointmentController(Controller):
         count_write(request, caller)
         made = await booking.book_series(
             request.app.state.pool,
-            user_id=caller.user_id,
-            booking_date=data.booking_date,
-            booking_time=data.booking_time,
-            service=data.service,
-            barber_id=data.barber_id,
             every_weeks=data.every_weeks,
             count=data.count,
-            buffer_time_before=data.buffer_time_before or 0,
-            buffer_time_after=data.buffer_time_after or 0,
-            notes=data.notes,
-            idempotency_key=idempotency_key,
-            acting_role=caller.role,
+            **placement(caller, data, idempotency_key),
         )
         headers = {"Cache-Control": "no-store"}
         if made and all(a.replayed for a in made):

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 
 from app import booking
 from app.records import Appointment
-from app.web.appointments import IdempotencyKey, answer
+from app.web.appointments import IdempotencyKey, answer, placement
 from app.web.auth import Authenticated, count_write
 from app.web.bodies import NewAppointment
 from app.web.conditional import etag
@@ -41,20 +41,7 @@ class HoldController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Hold]:
         count_write(request, caller)
-        held = await booking.hold_slot(
-            request.app.state.pool,
-            user_id=caller.user_id,
-            booking_date=data.booking_date,
-            booking_time=data.booking_time,
-            service=data.service,
-            barber_id=data.barber_id,
-            buffer_time_before=data.buffer_time_before or 0,
-            buffer_time_after=data.buffer_time_after or 0,
-            notes=data.notes,
-            idempotency_key=idempotency_key,
-            acting_role=caller.role,
-            shop_id=data.shop_id,
-        )
+        held = await booking.hold_slot(request.app.state.pool, **placement(caller, data, idempotency_key))
         headers = {"Location": f"/appointments/{held.id}", "ETag": etag(held.version), "Cache-Control": "no-store"}
         if held.replayed:
             headers["Idempotent-Replayed"] = "true"

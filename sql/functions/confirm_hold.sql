@@ -19,23 +19,11 @@ AS $$
 DECLARE
     v_old          booking.appointments;
     v_out          booking.appointment_records;
-    v_lock_timeout text;
-    v_previous_lock_timeout CONSTANT text := current_setting('lock_timeout');
 BEGIN
     IF p_hold_id IS NULL OR p_user_id IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_hold_id and p_user_id are required.');
     END IF;
-    v_lock_timeout := booking.lock_timeout();
-    BEGIN
-        PERFORM set_config('lock_timeout', v_lock_timeout, true);
-        SELECT * INTO v_old FROM booking.appointments a WHERE a.id = p_hold_id FOR UPDATE;
-    EXCEPTION WHEN lock_not_available THEN
-        PERFORM booking.raise_error('lock_timeout',
-            format('Hold %s was held by another change for longer than booking.lock_timeout (%s).',
-                   p_hold_id, v_lock_timeout),
-            'Retry the request.');
-    END;
-    PERFORM set_config('lock_timeout', v_previous_lock_timeout, true);
+    v_old := booking.lock_appointment(p_hold_id, format('Hold %s', p_hold_id));
     IF v_old.id IS NULL OR booking.actor_role(p_user_id, v_old.user_id, v_old.barber_id) IS NULL THEN
         PERFORM booking.raise_error('appointment_not_found',
             format('No hold %s is visible to user %s.', p_hold_id, p_user_id));

@@ -46,9 +46,7 @@ DECLARE
     v_new        booking.appointments;
     v_actor      text;
     v_timezone   text;
-    v_lock_timeout text;
     v_constraint text;
-    v_previous_lock_timeout CONSTANT text := current_setting('lock_timeout');
 BEGIN
     IF p_appointment_id IS NULL OR p_user_id IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_appointment_id and p_user_id are required.');
@@ -57,19 +55,8 @@ BEGIN
         PERFORM booking.raise_error('invalid_argument', 'p_changes must be a JSON object.');
     END IF;
 
-    -- The row lock, bounded like every other wait. Under READ COMMITTED a concurrent
-    -- change makes this wait and then read the newest version.
-    v_lock_timeout := booking.lock_timeout();
-    BEGIN
-        PERFORM set_config('lock_timeout', v_lock_timeout, true);
-        SELECT * INTO v_old FROM booking.appointments a WHERE a.id = p_appointment_id FOR UPDATE;
-    EXCEPTION WHEN lock_not_available THEN
-        PERFORM booking.raise_error('lock_timeout',
-            format('Appointment %s was held by another change for longer than booking.lock_timeout (%s).',
-                   p_appointment_id, v_lock_timeout),
-            'Retry the request.');
-    END;
-    PERFORM set_config('lock_timeout', v_previous_lock_timeout, true);
+    -- The row lock, bounded like every other wait (booking.lock_appointment).
+    v_old := booking.lock_appointment(p_appointment_id, format('Appointment %s', p_appointment_id));
     v_actor := booking.actor_role(p_user_id, v_old.user_id, v_old.barber_id);
     IF v_old.id IS NULL OR v_actor IS NULL THEN
         PERFORM booking.raise_error('appointment_not_found',
