@@ -5,10 +5,11 @@
 -- p_force. p_actor_user_id: booking.assert_barber_staff, an admin of the barber's shop or
 -- that barber themself (a barber adds their own time off); only an admin (or a trusted
 -- internal caller) may force.
--- Concurrency: as set_working_hours, the barber's row is updated first, the lock bookings
--- of this barber take FOR SHARE before they check availability: a booking checked before
--- this time off existed has committed by the check, and one checked after sees it.
--- Locks: the barber's row (FOR NO KEY UPDATE, by a no-op UPDATE), the new row.
+-- Concurrency: as set_working_hours, the barber's schedule lock is taken exclusively first
+-- (booking.lock_barber_schedule, which bookings of this barber take shared before they
+-- check availability): a booking checked before this time off existed has committed by the
+-- check, and one checked after sees it.
+-- Locks: the barber's schedule lock, exclusive, and its row (a no-op UPDATE), the new row.
 -- Raises: BK003 barber_not_found, BK014, BK012 not_permitted, BK019 schedule_conflict,
 --   BK008 invalid_argument (not finite, from not before to, a reason over 200 characters,
 --   a NULL force).
@@ -40,7 +41,7 @@ BEGIN
         PERFORM booking.raise_error('invalid_argument',
             format('A reason is at most 200 characters (got %s).', length(p_reason)));
     END IF;
-    UPDATE booking.barbers b SET name = b.name WHERE b.id = p_barber_id;
+    PERFORM booking.lock_barber_schedule(p_barber_id, true);
     INSERT INTO booking.time_off AS t (barber_id, during, reason)
     VALUES (p_barber_id, tstzrange(p_from, p_to, '[)'), p_reason)
     RETURNING t.* INTO v_row;

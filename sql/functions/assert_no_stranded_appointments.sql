@@ -8,10 +8,10 @@
 -- it): BK019, whose DETAIL says how many and lists the first 10 by start (id and
 -- [start, end) in RFC 3339). p_change names the change in the message ("the new working
 -- hours", "this time off").
--- The caller must hold the lock that orders it with bookings of this barber (the barber's
--- row, updated: place_appointment and update_appointment take it FOR SHARE before they
--- check availability), so that under READ COMMITTED this statement sees every booking that
--- was checked against the old schedule.
+-- The caller must hold the lock that orders it with bookings of this barber
+-- (booking.lock_barber_schedule, exclusive: place_appointment and update_appointment take
+-- it shared before they check availability), so that under READ COMMITTED this statement
+-- sees every booking that was checked against the old schedule.
 -- Locks: none. Raises: BK019 schedule_conflict.
 CREATE OR REPLACE FUNCTION booking.assert_no_stranded_appointments(
     p_barber_id bigint, p_window tstzrange, p_force boolean, p_change text)

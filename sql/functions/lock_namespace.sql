@@ -13,6 +13,9 @@
 --                                (a session lock held by one service process)
 --   shop             0x424B0006  a cluster proxy's routed calls of one shop (shared) and the
 --                                shop's move (exclusive), key = the shop id (sql/proxy/)
+--   barber_schedule  0x424B0007  bookings of a barber (shared) and changes of its hours or
+--                                time off (exclusive), key = hashint8(barber id)
+--                                (booking.lock_barber_schedule)
 -- In pg_locks they show as locktype 'advisory', classid = the namespace, objid = the
 -- key, objsubid = 2.
 -- Locks: none. Raises: BK008 invalid_argument for an unknown kind.
@@ -27,5 +30,6 @@ AS $$
                WHEN 'demo_data' THEN 1112211460
                WHEN 'change_feed' THEN 1112211461
                WHEN 'shop' THEN 1112211462
+               WHEN 'barber_schedule' THEN 1112211463
            END
 $$;

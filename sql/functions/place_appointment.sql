@@ -50,7 +50,8 @@
 -- itself reports unique violations under SERIALIZABLE): retried in a new transaction, the
 -- booking gets the usual 23P01 naming the winner.
 --
--- Locks: the idempotency key's advisory lock (with a key), the barber's row FOR SHARE (a
+-- Locks: the idempotency key's advisory lock (with a key), the barber's schedule lock
+-- shared (booking.lock_barber_schedule; a
 -- schedule change, set_working_hours or add_time_off, holds it while it checks the
 -- appointments), then the advisory slot locks.
 -- Raises: 23P01 slot_conflict, BK002 idempotency_key_mismatch, 55P03 lock_timeout,
@@ -89,6 +90,7 @@ DECLARE
     v_constraint text;
     v_status    text := CASE WHEN p_hold THEN 'held' ELSE 'scheduled' END;
     v_expires   timestamptz;
+    v_policy    boolean;
 BEGIN
     IF p_user_id IS NULL OR p_service IS NULL OR p_start IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_user_id, p_service and p_start are required.');
@@ -152,7 +154,12 @@ BEGIN
         SELECT b.shop_id, b.timezone INTO v_barber_shop, v_timezone FROM booking.barbers b WHERE b.id = p_barber_id;
     END IF;
     v_shop_id := coalesce(v_barber_shop, p_shop_id, 1);
-    SELECT s.duration_minutes INTO v_duration FROM booking.services s
+    -- The service, and whether the shop's booking policy limits when a client may book it.
+    SELECT s.duration_minutes,
+           coalesce(s.min_notice_minutes, h.min_notice_minutes) > 0
+           OR coalesce(s.max_advance_days, h.max_advance_days) IS NOT NULL
+      INTO v_duration, v_policy
+      FROM booking.services s JOIN booking.shops h ON h.id = s.shop_id
      WHERE s.shop_id = v_shop_id AND s.name = p_service;
     IF NOT FOUND THEN
         PERFORM booking.raise_error('service_not_found', format('No service is named %s%s.', booking.shown(p_service),
@@ -177,10 +184,12 @@ BEGIN
     -- The barber's row, shared: a change of their working hours or time off (which updates
     -- it first) is either committed before the check below, which then sees it, or waits
     -- for this booking and then sees it (set_working_hours, add_time_off).
-    PERFORM 1 FROM booking.barbers b WHERE b.id = v_barber_id FOR SHARE;
+    PERFORM booking.lock_barber_schedule(v_barber_id);
     PERFORM booking.assert_barber_available(v_barber_id, v_timezone, p_start, v_duration);
     -- The shop's booking policy (notice, maximum advance) for a client; staff may override.
-    PERFORM booking.assert_start_allowed(v_shop_id, p_service, p_start, p_user_id, v_barber_id);
+    IF v_policy THEN
+        PERFORM booking.assert_start_allowed(v_shop_id, p_service, p_start, p_user_id, v_barber_id);
+    END IF;
 
     -- 3. Serialise with every booking that could overlap this one.
     IF booking.application_checks_enabled() THEN

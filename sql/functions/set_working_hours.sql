@@ -10,14 +10,15 @@
 -- BK019), unless p_force. p_expected_version (the If-Match of PUT .../working-hours): the
 -- change applies only when booking.working_hours_version() is still that (BK001 otherwise).
 -- p_actor_user_id: booking.assert_shop_admin for the barber's shop.
--- Concurrency: the barber's row is updated first (a row lock that bookings of this barber
--- wait for: place_appointment and update_appointment lock it FOR SHARE before they check
--- availability). A booking checked against the old hours has therefore committed before
+-- Concurrency: the barber's schedule lock is taken exclusively first
+-- (booking.lock_barber_schedule: bookings and moves of this barber take it shared before
+-- they check availability, or under REPEATABLE READ lock the barber's row, which it
+-- updates). A booking checked against the old hours has therefore committed before
 -- this call goes on, and its check below sees it (READ COMMITTED: every statement a new
 -- snapshot); a booking that comes after waits for this transaction and checks the new hours
 -- (under REPEATABLE READ it gets 40001 instead, and its retry checks the new hours).
 -- Two replacements of one barber's hours queue.
--- Locks: the barber's row (FOR NO KEY UPDATE, by a no-op UPDATE).
+-- Locks: the barber's schedule lock, exclusive, and its row (a no-op UPDATE).
 -- Raises: BK003 barber_not_found, BK014, BK012 not_permitted, BK001 version_mismatch,
 --   BK019 schedule_conflict, BK008 invalid_argument (not an array, over 100 rows, an
 --   unknown key, a weekday outside 1..7, a time not HH:MM, opens = closes, a NULL force).
@@ -44,9 +45,8 @@ BEGIN
     IF p_force IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_force is true or false (got NULL).');
     END IF;
-    -- The lock bookings of this barber wait for (see the header); a no-op update, so that a
-    -- REPEATABLE READ booking that waited gets 40001 rather than a stale view of the hours.
-    UPDATE booking.barbers b SET name = b.name WHERE b.id = p_barber_id;
+    -- The lock bookings of this barber wait for (see the header and the function's).
+    PERFORM booking.lock_barber_schedule(p_barber_id, true);
     IF p_expected_version IS NOT NULL AND p_expected_version <> booking.working_hours_version(p_barber_id) THEN
         PERFORM booking.raise_error('version_mismatch',
             format('The working hours of barber %s are at version %s, not %s.', p_barber_id,

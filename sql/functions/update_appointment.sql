@@ -19,7 +19,8 @@
 -- under REPEATABLE READ or SERIALIZABLE the constraint refuses a conflict the snapshot
 -- cannot show).
 --
--- Locks: the appointment's row (FOR UPDATE), a moved appointment's barber's row FOR SHARE
+-- Locks: the appointment's row (FOR UPDATE), a moved appointment's barber's schedule lock
+-- shared (booking.lock_barber_schedule)
 -- (ordered with set_working_hours and add_time_off), then the advisory slot locks of its old and
 -- new barber and interval in ascending order (take_slot_locks); all bounded by
 -- booking.lock_timeout.
@@ -96,9 +97,10 @@ BEGIN
                 format('Barber %s does not offer %s.', v_new.barber_id, booking.shown(v_old.service_name)));
         END IF;
         IF (v_new.barber_id, v_new.start_time) IS DISTINCT FROM (v_old.barber_id, v_old.start_time) THEN
-            -- FOR SHARE: ordered with a change of that barber's hours or time off (as in
-            -- place_appointment).
-            SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_new.barber_id FOR SHARE;
+            -- Ordered with a change of that barber's hours or time off (as in
+            -- place_appointment: booking.lock_barber_schedule).
+            PERFORM booking.lock_barber_schedule(v_new.barber_id);
+            SELECT b.timezone INTO v_timezone FROM booking.barbers b WHERE b.id = v_new.barber_id;
             PERFORM booking.assert_barber_available(v_new.barber_id, v_timezone, v_new.start_time, v_new.duration_minutes);
         END IF;
         IF booking.application_checks_enabled() THEN

@@ -117,6 +117,7 @@ INSERT INTO decided_functions VALUES
     ('booking.take_slot_locks(bigint[],tstzrange[])',                           false, false),
     ('booking.take_locks(integer,integer[],text)',                              false, false),
     ('booking.lock_appointment(bigint,text)',                                   false, false),
+    ('booking.lock_barber_schedule(bigint,boolean)',                            false, false),
     ('booking.slot_lock_key(bigint,integer)',                                   false, false),
     ('booking.lock_namespace(text)',                                            false, false),
     ('booking.shown(text,integer,boolean)',                                     false, false),

@@ -113,7 +113,8 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = p
           format('23:45-00:15 UTC holds the slot lock of UTC day %s', d))
 FROM unnest(ARRAY[(date '2030-07-10' - date '1970-01-01'), (date '2030-07-11' - date '1970-01-01')]) AS d;
 SELECT is((SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-             AND classid NOT IN (booking.lock_namespace('slot'), booking.lock_namespace('idempotency_key'))), 0::bigint,
+             AND classid NOT IN (booking.lock_namespace('slot'), booking.lock_namespace('idempotency_key'),
+                                 booking.lock_namespace('barber_schedule'))), 0::bigint,
           'the engine takes advisory locks only in its own namespaces');
 
 -- 9. Echoed input is capped.

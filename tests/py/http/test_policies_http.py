@@ -9,7 +9,19 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.py.http.test_http_appointments import assert_problem
+
+@pytest.fixture(autouse=True)
+async def open_policy_afterwards(clean_db):
+    """The default shop's policy back to open after each test (the next test may not clean)."""
+    yield
+    await clean_db.execute(
+        "UPDATE booking.shops SET min_notice_minutes = 0, max_advance_days = NULL, cancel_cutoff_minutes = 0,"
+        " reschedule_cutoff_minutes = 0 WHERE id = 1"
+    )
+
 
 POLICY = {
     "min_notice_minutes": 120,
