@@ -13,6 +13,7 @@ import pytest
 
 from tests.py.http.test_http_appointments import assert_problem
 
+
 @pytest.fixture(autouse=True)
 async def open_policy_afterwards(clean_db):
     """The default shop's policy back to open after each test (the next test may not clean)."""
