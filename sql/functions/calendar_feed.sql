@@ -29,9 +29,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_from timestamptz := coalesce(p_from, now() - interval '30 days');
-    v_to   timestamptz := coalesce(p_to, v_from + interval '395 days');
+    v_to   timestamptz;
     v_by_key boolean := p_key_hash IS NOT NULL;
 BEGIN
+    -- Checked before any arithmetic on it: 'infinity' or year 294276 plus a year overflows.
+    IF NOT isfinite(v_from) OR v_from >= timestamptz '9999-12-31 00:00:00+00' THEN
+        PERFORM booking.raise_error('invalid_argument',
+            format('A calendar window starts at a real instant before 9999-12-31 (got %s).', v_from));
+    END IF;
+    v_to := coalesce(p_to, v_from + interval '395 days');
     IF v_by_key THEN
         IF NOT EXISTS (SELECT 1 FROM booking.calendar_keys k
                         WHERE k.key_hash = p_key_hash AND k.barber_id = p_barber_id AND k.revoked_at IS NULL) THEN

@@ -297,6 +297,96 @@ CASES = {
     "latest_event_id": list(calls("latest_event_id", ["2"], [BIGINTS])),
     "authenticate_token": list(calls("authenticate_token", ["sha256('x')"], [BYTEAS])),
     "purges": ["SELECT booking.purge_expired_idempotency_keys()", "SELECT booking.purge_expired_appointment_events()"],
+    # Issue 15: holds, series, policies, schedules, the staff API's readers, calendar feeds,
+    # and the pickers' readers (issue 14).
+    "hold_slot": list(
+        calls("hold_slot", BOOK_DEFAULTS, [[*BIGINTS, "1"], BIGINTS, TEXTS, INSTANTS, INTS, INTS, [], []])
+    ),
+    "confirm_hold": list(calls("confirm_hold", ["{appointment}", "1001"], [BIGINTS, BIGINTS])),
+    "book_series": list(
+        calls(
+            "book_series",
+            ["2", "1001", "'Haircut'", "(now() + interval '60 days')::date", "'10:00'", "1", "3"],
+            [[*BIGINTS, "1"], BIGINTS, TEXTS, DATES, TIMES, [*INTS, "52", "53"], [*INTS, "100", "101"]],
+        )
+    ),
+    "cancel_following": list(
+        calls("cancel_following", ["{appointment}", "1001"], [[*BIGINTS, "{appointment}"], BIGINTS])
+    ),
+    "set_hold_minutes": list(calls("set_hold_minutes", ["1", "10", "3001"], [BIGINTS, INTS, [*BIGINTS, "1001"]])),
+    "set_shop_policy": list(
+        calls(
+            "set_shop_policy",
+            ["1", "0", "NULL", "0", "0", "3001"],
+            [BIGINTS, [*INTS, "525600", "525601"], [*INTS, "3650", "3651"], INTS, INTS, [*BIGINTS, "1001"]],
+        )
+    ),
+    "set_service_policy": list(
+        calls(
+            "set_service_policy",
+            ["1", "'Haircut'", "NULL", "NULL", "NULL", "NULL", "3001"],
+            [BIGINTS, TEXTS, INTS, INTS, INTS, INTS, BIGINTS],
+        )
+    ),
+    "shop_policy": list(calls("shop_policy", ["1"], [BIGINTS])),
+    "effective_policy": list(calls("effective_policy", ["1", "'Haircut'"], [BIGINTS, TEXTS])),
+    "list_appointments": list(
+        calls(
+            "list_appointments",
+            ["1001", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "50"],
+            [
+                BIGINTS,
+                BIGINTS,
+                INSTANTS,
+                INSTANTS,
+                [*TEXTS, "'held'", "'expired'"],
+                INSTANTS,
+                BIGINTS,
+                [*INTS, "200", "201"],
+            ],
+        )
+    ),
+    "get_working_hours": list(calls("get_working_hours", ["1", "3001"], [[*BIGINTS, "1"], BIGINTS])),
+    "list_time_off": list(calls("list_time_off", ["1", "3001", "NULL"], [BIGINTS, BIGINTS, INSTANTS])),
+    "set_working_hours with force and version": list(
+        calls(
+            "set_working_hours", ["1", "'[]'::jsonb", "3001", "false", "NULL"], [[], [], [], ["NULL", "true"], BIGINTS]
+        )
+    ),
+    "add_time_off with force": list(
+        calls(
+            "add_time_off",
+            ["2", "now() + interval '40 days'", "now() + interval '41 days'", "NULL", "3001", "false"],
+            [[], [], [], [], [], ["NULL", "true"]],
+        )
+    ),
+    "issue_calendar_key": list(calls("issue_calendar_key", ["1", "sha256('k')", "3001"], [BIGINTS, BYTEAS, BIGINTS])),
+    "revoke_calendar_key": list(calls("revoke_calendar_key", ["1", "1", "3001"], [BIGINTS, BIGINTS, BIGINTS])),
+    "calendar_feed": list(
+        calls(
+            "calendar_feed",
+            ["2", "3001", "NULL", "NULL", "NULL"],
+            [BIGINTS, BIGINTS, BYTEAS, INSTANTS, INSTANTS],
+        )
+    ),
+    "list_barbers": list(calls("list_barbers", ["1"], [BIGINTS])),
+    "list_services": list(calls("list_services", ["1"], [BIGINTS])),
+    "get_barber": list(calls("get_barber", ["1"], [BIGINTS])),
+    "shop_of_id": list(calls("shop_of_id", ["1"], [BIGINTS])),
+}
+# Granted, and not called here: the change feed's own (the service's relay calls them with
+# what the database gave it), the helpers the service's statements compose (with_settings,
+# parse_local_*, blocked_interval: see below), and create_shop (booking_client's only).
+NOT_IN_THE_CORPUS = {
+    "relay_change_feed",
+    "open_logical_change_feed",
+    "open_outbox_change_feed",
+    "change_feed_status",
+    "with_settings",
+    "parse_local_date",
+    "parse_local_time",
+    "blocked_interval",
+    "create_shop",
 }
 # Not here: booking.blocked_interval(), granted only so that a role given direct write access
 # can compute the generated column; it is the interval's arithmetic, not an entry point, and
@@ -310,7 +400,27 @@ async def test_every_granted_function_answers_its_extremes_with_the_catalogue(wo
     for sql in CASES[function]:
         sql = sql.replace("{appointment}", str(world["appointment"]))
         outcomes[sql] = await judged(app_conn, sql)
-    assert "ok" in outcomes.values() or function in ("purges",), outcomes  # the defaults themselves work
+    # The defaults themselves work (but where the world has nothing to act on: no hold to
+    # confirm, no calendar key to revoke).
+    assert "ok" in outcomes.values() or function in ("purges", "confirm_hold", "revoke_calendar_key"), outcomes
+
+
+async def test_the_corpus_calls_every_granted_function(pool):
+    """A function granted to the application roles and absent from CASES fails here: the
+    corpus grows with the API."""
+    granted = {
+        r["proname"]
+        for r in await pool.fetch(
+            "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'booking'::regnamespace"
+            " AND (has_function_privilege('booking_app', p.oid, 'EXECUTE')"
+            "      OR has_function_privilege('booking_client', p.oid, 'EXECUTE'))"
+        )
+    }
+    called = {name.split(" ")[0] for name in CASES} | {
+        "purge_expired_idempotency_keys",
+        "purge_expired_appointment_events",
+    }
+    assert granted - called - NOT_IN_THE_CORPUS == set()
 
 
 @pytest.mark.parametrize("setting", sorted(SETTINGS))

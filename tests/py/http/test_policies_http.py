@@ -117,3 +117,21 @@ async def test_a_policy_change_racing_bookings(client, shop, clean_db):
     assert codes.count(201) <= 1  # one slot
     after = await book(99)
     assert_problem(after, 422, "BK023")
+
+
+async def test_policy_bodies_at_their_edges_are_422_problems(client, shop):
+    for field in POLICY:
+        for value in (-1, 525601, 2**31, 2**63, -(2**63) - 1, 1e308, "", None, [], {}):
+            if field == "max_advance_days" and value is None:
+                continue  # null: no maximum
+            r = await client.put("/shops/1/policy", json={**POLICY, field: value}, headers=shop.admin)
+            assert r.status_code == 422, (field, value, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+    for missing in POLICY:
+        r = await client.put(
+            "/shops/1/policy", json={k: v for k, v in POLICY.items() if k != missing}, headers=shop.admin
+        )
+        assert r.status_code == 422, (missing, r.text)
+    r = await client.put("/shops/1/policy", json={**POLICY, "max_advance_days": 3651}, headers=shop.admin)
+    assert_problem(r, 422, "BK008")
+    assert (await client.put("/shops/99999999/policy", json=POLICY, headers=shop.admin)).status_code == 404
