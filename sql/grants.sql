@@ -95,7 +95,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION booking.create_shop(text, text, bigint) TO booking_client;
 -- Calendar feeds (issue 15 part 6): a barber's feed for staff or a feed key's holder, and
 -- the keys, issued and revoked by an admin of the barber's shop or that barber
--- (booking.assert_calendar_manager). The keys' table is never readable.
+-- (booking.assert_barber_staff). The keys' table is never readable.
 GRANT EXECUTE ON FUNCTION
     booking.calendar_feed(bigint, bigint, bytea, timestamptz, timestamptz),
     booking.issue_calendar_key(bigint, bytea, bigint),

@@ -4,7 +4,7 @@
 -- (booking.issue_calendar_key); an unknown key, a revoked one, or one of another barber is
 -- BK021 whether or not the barber exists (the answer never tells a key-holder anything
 -- else). Without a key, an admin of the barber's shop or that barber, as
--- booking.assert_calendar_manager says (the rights a staff token has in
+-- booking.assert_barber_staff says (the rights a staff token has in
 -- booking.list_appointments for this barber: every appointment of the barber).
 -- What: the barber's appointments of every status (cancelled ones too: a calendar app
 -- learns of a cancellation from STATUS:CANCELLED) starting in [p_from, p_to); by default
@@ -44,7 +44,7 @@ BEGIN
             PERFORM booking.raise_error('calendar_feed_not_found', 'No calendar feed has this key.');
         END IF;
     ELSE
-        PERFORM booking.assert_calendar_manager(p_barber_id, p_user_id);
+        PERFORM booking.assert_barber_staff(p_barber_id, p_user_id);
     END IF;
     IF NOT (isfinite(v_from) AND isfinite(v_to)) OR v_from >= v_to OR v_to - v_from > interval '400 days' THEN
         PERFORM booking.raise_error('invalid_argument',

@@ -2,7 +2,7 @@
 -- Records a new secret key for barber p_barber_id's calendar feed (GET
 -- /barbers/{id}/calendar.ics?key=...), only as its SHA-256: the caller makes the key
 -- (app/calendar.py: 256 random bits) and shows it once. Only an admin of the barber's shop
--- or that barber may issue one (booking.assert_calendar_manager). A key reads that barber's
+-- or that barber may issue one (booking.assert_barber_staff). A key reads that barber's
 -- feed and nothing else: no client ids, no notes (booking.calendar_feed). At most 20
 -- unrevoked keys per barber (revoke one first), so keys cannot pile up.
 -- The key's id is unique per barber (keys are addressed as (barber, id)).
@@ -18,7 +18,7 @@ AS $$
 DECLARE
     v_id bigint;
 BEGIN
-    PERFORM booking.assert_calendar_manager(p_barber_id, p_actor_user_id);
+    PERFORM booking.assert_barber_staff(p_barber_id, p_actor_user_id);
     IF p_key_hash IS NULL OR length(p_key_hash) <> 32 THEN
         PERFORM booking.raise_error('invalid_argument', 'A calendar key is stored as its SHA-256: 32 bytes.');
     END IF;

@@ -48,7 +48,7 @@ INSERT INTO decided_functions VALUES
     ('booking.list_barbers(bigint)',                                            true,  true),
     ('booking.list_services(bigint)',                                           true,  true),
     ('booking.get_barber(bigint)',                                              true,  true),
-    -- Calendar feeds: by key, or for the barber and its shop's admins (assert_calendar_manager).
+    -- Calendar feeds: by key, or for the barber and its shop's admins (assert_barber_staff).
     ('booking.calendar_feed(bigint,bigint,bytea,timestamp with time zone,timestamp with time zone)', true, true),
     ('booking.issue_calendar_key(bigint,bytea,bigint)',                         true,  true),
     ('booking.revoke_calendar_key(bigint,bigint,bigint)',                       true,  true),
@@ -97,7 +97,6 @@ INSERT INTO decided_functions VALUES
     -- Internal helpers: called only by the SECURITY DEFINER functions, as booking_owner.
     ('booking.actor_role(bigint,bigint,bigint)',                                false, false),
     ('booking.assert_shop_admin(bigint,bigint)',                                false, false),
-    ('booking.assert_calendar_manager(bigint,bigint)',                          false, false),
     ('booking.acting_role()',                                                   false, false),
     ('booking.offers(bigint,text)',                                             false, false),
     ('booking.apply_changes(booking.appointments,jsonb)',                       false, false),
