@@ -24,9 +24,13 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def matching_versions(if_match: str | None) -> frozenset[int] | None:
+APPOINTMENT_VERSION = r"[1-9][0-9]{0,8}"  # an appointment's version: an int from 1
+
+
+def matching_versions(if_match: str | None, version: str = APPOINTMENT_VERSION) -> frozenset[int] | None:
     """None for no condition (absent or `*`); otherwise the versions a strong tag of the
-    list names (possibly none). A header that is not a list of entity tags is 400."""
+    list names (possibly none), a version being what the regular expression `version`
+    matches whole. A header that is not a list of entity tags is 400."""
     if if_match is None or if_match.strip() == "*":
         return None
     if len(if_match) > 1024 or not _LIST_RE.fullmatch(if_match):
@@ -38,7 +42,7 @@ def matching_versions(if_match: str | None) -> frozenset[int] | None:
             field="If-Match",
         )
     return frozenset(
-        int(tag) for weak, tag in _ENTITY_TAG_RE.findall(if_match) if not weak and re.fullmatch(r"[1-9][0-9]{0,8}", tag)
+        int(tag) for weak, tag in _ENTITY_TAG_RE.findall(if_match) if not weak and re.fullmatch(version, tag)
     )
 
 

@@ -22,7 +22,6 @@ appointment (app.web.conditional).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import msgspec
@@ -35,9 +34,8 @@ from app.errors import catalogue_error
 from app.records import Barber
 from app.web.appointments import IfMatch, instant
 from app.web.auth import Authenticated, count_write
-from app.web.conditional import _ENTITY_TAG_RE, _LIST_RE
+from app.web.conditional import etag, matching_versions
 from app.web.openapi import PROBLEMS, path_id
-from app.web.problems import ProblemError
 
 Int = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
 Text = Annotated[str, Meta(max_length=10_000)]
@@ -84,34 +82,8 @@ class NewTimeOff(msgspec.Struct, forbid_unknown_fields=True):
     reason: Text | None = None
 
 
-def _shop_id(value: str) -> int:
-    if value.isascii() and value.isdigit() and len(value) <= 19 and 1 <= int(value) <= 2**63 - 1:
-        return int(value)
-    raise catalogue_error("BK014", f"There is no shop {value[:40]!r}.")
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def _expected_version(if_match: str | None) -> tuple[int, ...] | None:
-    """None for no condition (absent or `*`); otherwise the versions the strong tags of the
-    list name (compared as app.web.conditional does). Not a list of entity tags: 400."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    if len(if_match) > 1024 or not _LIST_RE.fullmatch(if_match):
-        raise ProblemError(
-            400,
-            "invalid_if_match",
-            "Malformed If-Match",
-            f'If-Match must be a list of entity tags such as "3" (got {if_match[:60]!r}).',
-            field="If-Match",
-        )
-    return tuple(
-        int(tag)
-        for weak, tag in _ENTITY_TAG_RE.findall(if_match)
-        if not weak and re.fullmatch(r"0|[1-9][0-9]{0,17}", tag)
-    )
+# The hours' version (booking.working_hours_version): 0 without hours, else a row id.
+HOURS_VERSION = r"0|[1-9][0-9]{0,17}"
 
 
 def _no_store(content, status: int = 200, headers: dict | None = None) -> Response:
@@ -128,7 +100,9 @@ class ShopController(Controller):
         self, request: Request, caller: Authenticated, shop_id: FromPath[str], data: JSONBody[NewBarber]
     ) -> Response[Barber]:
         count_write(request, caller)
-        barber = await staff.create_barber(request.app.state.pool, caller, _shop_id(shop_id), data.name, data.timezone)
+        barber = await staff.create_barber(
+            request.app.state.pool, caller, path_id(shop_id, "Shop"), data.name, data.timezone
+        )
         return _no_store(barber, 201, {"Location": f"/barbers/{barber.id}/working-hours"})
 
     @post("/{shop_id:str}/services", status_code=201, summary="Add a service (admins of the shop)", responses=PROBLEMS)
@@ -137,7 +111,7 @@ class ShopController(Controller):
     ) -> Response[staff.NewService]:
         count_write(request, caller)
         service = await staff.create_service(
-            request.app.state.pool, caller, _shop_id(shop_id), data.name, data.duration_minutes, data.price_cents
+            request.app.state.pool, caller, path_id(shop_id, "Shop"), data.name, data.duration_minutes, data.price_cents
         )
         return _no_store(service, 201)
 
@@ -157,7 +131,7 @@ class BarberScheduleController(Controller):
         self, request: Request, caller: Authenticated, barber_id: FromPath[str]
     ) -> Response[staff.WorkingHours]:
         hours = await staff.get_working_hours(request.app.state.read_pool, caller, path_id(barber_id, "Barber"))
-        return _no_store(hours, headers={"ETag": _etag(hours.version)})
+        return _no_store(hours, headers={"ETag": etag(hours.version)})
 
     @put(
         "/{barber_id:str}/working-hours",
@@ -176,11 +150,11 @@ class BarberScheduleController(Controller):
     ) -> Response[staff.WorkingHours]:
         count_write(request, caller)
         target = path_id(barber_id, "Barber")
-        versions = _expected_version(if_match)
+        versions = matching_versions(if_match, HOURS_VERSION)
         expected: int | None = None
         if versions is not None:
             if len(versions) == 1:
-                expected = versions[0]
+                (expected,) = versions
             else:
                 # several tags (rare): the current version when it is one of them, read just
                 # before the change; a change in between makes the call itself answer 412
@@ -200,7 +174,7 @@ class BarberScheduleController(Controller):
             force=force,
             expected_version=expected,
         )
-        return _no_store(hours, headers={"ETag": _etag(hours.version)})
+        return _no_store(hours, headers={"ETag": etag(hours.version)})
 
     @post(
         "/{barber_id:str}/time-off",
