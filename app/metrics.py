@@ -14,6 +14,11 @@
 | http_connections_refused_total               | counter   | reason                    |
 | booking_event_streams_refused_total          | counter   | reason (token, process)   |
 | http_rate_limited_total                      | counter   |                           |
+| booking_webhook_deliveries_total             | counter   | outcome (delivered, failed, dead) |
+| booking_webhook_backlog                      | gauge     | (due deliveries not delivered yet) |
+| booking_webhook_backlog_age_seconds          | gauge     | (age of the oldest of them) |
+| booking_webhook_subscriptions_disabled       | gauge     | (subscriptions the failure rule disabled) |
+| booking_database_up                          | gauge     | (1 when the last /health or pool check reached the database) |
 
 operation is create, update or cancel; outcome is success, replayed, or the error's name
 from the catalogue (slot_conflict, version_mismatch, lock_timeout, ...). The conflict rate
@@ -64,6 +69,17 @@ PARTITION_UNAVAILABLE = Counter(
     "Calls a cluster's partition did not answer (BK016 partition_unavailable), by partition",
     ["partition"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "booking_webhook_deliveries", "Webhook delivery attempts by this process, by outcome", ["outcome"]
+)
+WEBHOOK_BACKLOG = Gauge("booking_webhook_backlog", "Webhook deliveries due and not delivered yet (all partitions)")
+WEBHOOK_BACKLOG_AGE = Gauge(
+    "booking_webhook_backlog_age_seconds", "Age of the oldest webhook delivery not delivered yet (0: none)"
+)
+WEBHOOK_DISABLED = Gauge(
+    "booking_webhook_subscriptions_disabled", "Webhook subscriptions disabled by the failure rule"
+)
+DATABASE_UP = Gauge("booking_database_up", "1 when the service's last look at the database answered, else 0")
 FEED_RELAY_LEADER = Gauge("booking_change_feed_relay_leader", "1 while this process runs the change feed's relay")
 
 METRIC_NAMES = (
@@ -83,6 +99,11 @@ METRIC_NAMES = (
     "booking_change_feed_pending_changes",
     "booking_change_feed_relay_leader",
     "booking_token_cache_total",
+    "booking_webhook_deliveries_total",
+    "booking_webhook_backlog",
+    "booking_webhook_backlog_age_seconds",
+    "booking_webhook_subscriptions_disabled",
+    "booking_database_up",
 )
 
 
@@ -120,6 +141,8 @@ def _touch_known_series() -> None:
         CONNECTIONS_REFUSED.labels(reason)
     for reason in ("token", "process"):
         STREAMS_REFUSED.labels(reason)
+    for outcome in ("delivered", "failed", "dead"):
+        WEBHOOK_DELIVERIES.labels(outcome)
 
 
 _touch_known_series()
