@@ -49,6 +49,9 @@ if [ "$want_pgtap" = 1 ]; then
     if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then
         missing+=(nginx)
     fi
+    # The alerting rules are checked and unit-tested with promtool (tests/py/unit/test_monitoring.py);
+    # Debian's prometheus package ships it (its systemd unit does not start without systemd).
+    command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else
