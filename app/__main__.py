@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | shop create | token create | token revoke | cluster up|status|down|move-shop | serve | relay | demo-data`."""
+"""Command line: `python -m app migrate | shop create | token create | token revoke | cluster up|status|down|move-shop | serve | relay | deliver | demo-data`."""
 
 from __future__ import annotations
 
@@ -83,6 +83,13 @@ def cmd_relay(args: argparse.Namespace) -> None:
     run_forever(Settings.from_env(database_url=_database_url()))
 
 
+def cmd_deliver(args: argparse.Namespace) -> None:
+    from app.config import Settings
+    from app.webhooks import run_forever
+
+    run_forever(Settings.from_env(database_url=_database_url()))
+
+
 def cmd_cluster(args: argparse.Namespace) -> None:
     from app.cluster import main as cluster
 
@@ -161,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("relay", help="run the change feed's relay alone (the service runs one too)")
     p.set_defaults(func=cmd_relay)
+    p = sub.add_parser("deliver", help="run the webhook delivery worker alone (the service runs one too)")
+    p.set_defaults(func=cmd_deliver)
     p = sub.add_parser("demo-data", help="load demo barbers and services (idempotent) and print demo tokens")
     p.set_defaults(func=cmd_demo_data)
 

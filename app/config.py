@@ -54,6 +54,18 @@
 |                           |                | this long after (app.web.auth); 0 = ask the database each time |
 | STREAM_RECHECK_SECONDS    | 15             | how often open event streams re-check their tokens (and send a |
 |                           |                | keep-alive); a revoked token's stream ends within this         |
+| WEBHOOK_DELIVERY          | true           | run the webhook delivery worker in this process (several       |
+|                           |                | processes share the work: a delivery is claimed by one);       |
+|                           |                | false = `python -m app deliver` runs it                        |
+| WEBHOOK_TIMEOUT           | 10             | seconds a webhook POST may take (connect to last byte)         |
+| WEBHOOK_RETRY_BASE_SECONDS| 5              | a failed delivery is tried again after base * 2^(attempts-1)   |
+| WEBHOOK_RETRY_MAX_SECONDS | 3600           | seconds (at most this), times a random 0.5 to 1                |
+| WEBHOOK_HORIZON_SECONDS   | 259200         | a delivery failing this long after its first attempt is dead,  |
+|                           |                | and its subscription disabled (README, "Webhooks")             |
+| WEBHOOK_POLL_INTERVAL     | 0.5            | seconds between looks for due deliveries when none were due    |
+| WEBHOOK_CONCURRENCY       | 16             | webhook POSTs in flight at once per process                    |
+| WEBHOOK_ALLOW_PRIVATE     | false          | allow webhook URLs whose host is loopback or a private address |
+|                           |                | (refused otherwise, at creation and at each delivery)          |
 | CHANGE_FEED_RELAY         | true           | run the change feed's relay in this process (one process of    |
 |                           |                | those running leads, the others stand by); false = another     |
 |                           |                | process runs it (`python -m app relay`)                        |
@@ -133,6 +145,14 @@ class Settings:
     change_feed_poll_interval: float = 0.1
     change_feed_batch: int = 10000
     change_feed_standby_seconds: float = 1.0
+    webhook_delivery: bool = True
+    webhook_timeout: float = 10.0
+    webhook_retry_base_seconds: float = 5.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_horizon_seconds: float = 259200.0
+    webhook_poll_interval: float = 0.5
+    webhook_concurrency: int = 16
+    webhook_allow_private: bool = False
     tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
 
     @classmethod
@@ -172,6 +192,14 @@ class Settings:
             "change_feed_poll_interval": ("CHANGE_FEED_POLL_INTERVAL", float),
             "change_feed_batch": ("CHANGE_FEED_BATCH", int),
             "change_feed_standby_seconds": ("CHANGE_FEED_STANDBY_SECONDS", float),
+            "webhook_delivery": ("WEBHOOK_DELIVERY", _bool),
+            "webhook_timeout": ("WEBHOOK_TIMEOUT", float),
+            "webhook_retry_base_seconds": ("WEBHOOK_RETRY_BASE_SECONDS", float),
+            "webhook_retry_max_seconds": ("WEBHOOK_RETRY_MAX_SECONDS", float),
+            "webhook_horizon_seconds": ("WEBHOOK_HORIZON_SECONDS", float),
+            "webhook_poll_interval": ("WEBHOOK_POLL_INTERVAL", float),
+            "webhook_concurrency": ("WEBHOOK_CONCURRENCY", int),
+            "webhook_allow_private": ("WEBHOOK_ALLOW_PRIVATE", _bool),
             "cors_allow_origins": ("CORS_ALLOW_ORIGINS", lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
         }
         for name, (var, conv) in simple.items():
@@ -211,11 +239,22 @@ class Settings:
             "change_feed_poll_interval",
             "change_feed_batch",
             "change_feed_standby_seconds",
+            "webhook_timeout",
+            "webhook_retry_base_seconds",
+            "webhook_retry_max_seconds",
+            "webhook_poll_interval",
+            "webhook_concurrency",
         ):
             if name in values and not values[name] > 0:
                 raise SystemExit(f"{name.upper()} must be a positive number")
         if not values.get("token_cache_seconds", 0) >= 0:
             raise SystemExit("TOKEN_CACHE_SECONDS must be 0 (off) or a positive number of seconds")
+        if not 0 <= values.get("webhook_horizon_seconds", 0) <= 365 * 86400:
+            raise SystemExit("WEBHOOK_HORIZON_SECONDS must be 0 to 31536000 (365 days)")
+        if not 0 < values.get("webhook_timeout", 1) <= 600:
+            raise SystemExit("WEBHOOK_TIMEOUT must be more than 0 and at most 600 seconds")
+        if values.get("webhook_retry_base_seconds", 5) > values.get("webhook_retry_max_seconds", 3600):
+            raise SystemExit("WEBHOOK_RETRY_BASE_SECONDS must not exceed WEBHOOK_RETRY_MAX_SECONDS")
         if not values.get("read_statement_timeout", 1) > 0:
             raise SystemExit("READ_STATEMENT_TIMEOUT must be a positive number of seconds")
         return cls(**values)

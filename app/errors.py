@@ -252,6 +252,13 @@ class PolicyRefusedError(CatalogueError):
     sqlstate = "BK023"
 
 
+class WebhookNotFoundError(CatalogueError):
+    """BK024 (404): the shop has no webhook subscription with this id (or the caller is not
+    its admin's shop: an admin of another shop gets BK012)."""
+
+    sqlstate = "BK024"
+
+
 class PartitionUnavailableError(CatalogueError):
     """BK016: the partition that holds the shop did not answer the cluster's proxy (down,
     or the connection was lost mid-call: whether a write happened there is unknown, as for

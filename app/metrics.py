@@ -76,9 +76,7 @@ WEBHOOK_BACKLOG = Gauge("booking_webhook_backlog", "Webhook deliveries due and n
 WEBHOOK_BACKLOG_AGE = Gauge(
     "booking_webhook_backlog_age_seconds", "Age of the oldest webhook delivery not delivered yet (0: none)"
 )
-WEBHOOK_DISABLED = Gauge(
-    "booking_webhook_subscriptions_disabled", "Webhook subscriptions disabled by the failure rule"
-)
+WEBHOOK_DISABLED = Gauge("booking_webhook_subscriptions_disabled", "Webhook subscriptions disabled by the failure rule")
 DATABASE_UP = Gauge("booking_database_up", "1 when the service's last look at the database answered, else 0")
 FEED_RELAY_LEADER = Gauge("booking_change_feed_relay_leader", "1 while this process runs the change feed's relay")
 
@@ -104,6 +102,8 @@ METRIC_NAMES = (
     "booking_webhook_backlog_age_seconds",
     "booking_webhook_subscriptions_disabled",
     "booking_database_up",
+    "booking_event_subscribers",
+    "booking_partition_unavailable_total",
 )
 
 

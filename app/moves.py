@@ -55,6 +55,8 @@ SHOP_ROWS = (
     ("appointments", "shop_id = %(shop)s"),
     ("idempotency_keys", "booking.shop_of_id(appointment_id) = %(shop)s"),
     ("calendar_keys", "booking.shop_of_id(barber_id) = %(shop)s"),  # feed keys: (barber_id, id) is their key
+    ("webhook_subscriptions", "shop_id = %(shop)s"),  # ids carry the shop
+    ("webhook_deliveries", "shop_id = %(shop)s"),  # key (webhook_id, message_id): the same everywhere
     # With new ids on the target (ids of the feed are the partition's own): the target's
     # relay decodes the copied appointments as inserts, and drops the events they would
     # make because these rows hold them already (unique (appointment_id, version, barber_id)).

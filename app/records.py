@@ -115,3 +115,58 @@ class AppointmentPage(msgspec.Struct):
 
     items: list[Appointment]
     next_cursor: str | None
+
+
+class Webhook(msgspec.Struct):
+    """A shop's webhook subscription and its delivery state (booking.webhook_records).
+    `secret` only in the answers of its creation and of a rotation; `previous_secret_until`
+    while the secret before a rotation still signs; `disabled_reason` says why it stopped
+    (the failure rule or an admin); `pending` and `dead` count its deliveries."""
+
+    id: int
+    shop_id: int
+    url: str
+    events: list[str]
+    created_at: datetime
+    pending: int
+    dead: int
+    secret: str | None = None
+    previous_secret_until: datetime | None = None
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+    oldest_pending_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_error: str | None = None
+
+
+class Webhooks(msgspec.Struct):
+    items: list[Webhook]
+
+
+class WebhookDelivery(msgspec.Struct):
+    """One message to one subscription: its id (the webhook-id header), type, the change
+    it announces, its state, and its last attempt's outcome."""
+
+    message_id: str
+    event_type: str
+    appointment_id: int | None
+    version: int | None
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class WebhookDeliveries(msgspec.Struct):
+    items: list[WebhookDelivery]
+
+
+class WebhookTest(msgspec.Struct):
+    """The message id of a queued test message (type webhook.test)."""
+
+    message_id: str

@@ -16,10 +16,10 @@ BEGIN
     ALTER SCHEMA booking OWNER TO booking_owner;
     FOR o IN
         SELECT format('ALTER %s %s OWNER TO booking_owner',
-                      CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END,
+                      CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END,
                       c.oid::regclass) AS stmt
         FROM pg_class c
-        WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+        WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'c')
         UNION ALL
         SELECT format('ALTER ROUTINE %s OWNER TO booking_owner', p.oid::regprocedure)
         FROM pg_proc p
@@ -163,3 +163,23 @@ $$;
 GRANT EXECUTE ON FUNCTION
     booking.list_appointments(bigint, bigint, timestamptz, timestamptz, text, timestamptz, bigint, int)
     TO booking_app, booking_client;
+-- Webhooks (issue 16): a shop admin manages the shop's subscriptions (the functions check
+-- booking.assert_shop_admin); the delivery worker (app/webhooks.py, in the service or
+-- `python -m app deliver`) claims, reports, and reads the backlog for the metrics. The
+-- claim answers secrets: the service's role only. The tables are never readable.
+GRANT EXECUTE ON FUNCTION
+    booking.create_webhook(bigint, text, text[], bigint),
+    booking.list_webhooks(bigint, bigint),
+    booking.rotate_webhook_secret(bigint, bigint, bigint),
+    booking.delete_webhook(bigint, bigint, bigint),
+    booking.disable_webhook(bigint, bigint, bigint),
+    booking.enable_webhook(bigint, bigint, timestamptz, bigint),
+    booking.send_test_webhook(bigint, bigint, bigint),
+    booking.list_webhook_deliveries(bigint, bigint, text, timestamptz, int, bigint)
+    TO booking_app, booking_client;
+GRANT EXECUTE ON FUNCTION
+    booking.claim_webhook_deliveries(int, double precision),
+    booking.finish_webhook_delivery(bigint, text, int, int, text, double precision, double precision, double precision),
+    booking.webhook_backlog(),
+    booking.purge_webhook_deliveries()
+    TO booking_app;

@@ -212,3 +212,39 @@ SELECT p.* FROM booking.shop_policy($1::bigint) AS p;
 -- Replace shop $1's booking policy ($2 notice minutes, $3 advance days or NULL, $4 cancel
 -- and $5 reschedule cut-off minutes) as admin $6, acting as $7.
 SELECT p.* FROM booking.set_shop_policy(booking.with_settings($1::bigint, NULL, NULL, NULL, $7), $2, $3, $4, $5, $6) AS p;
+
+-- name: create_webhook
+-- Subscribe URL $2 to shop $1's events $3 (NULL: all) as admin $4, acting as $5
+-- (booking.create_webhook); the one answer that carries the secret.
+SELECT w.* FROM booking.create_webhook(booking.with_settings($1::bigint, NULL, NULL, NULL, $5), $2::text, $3::text[], $4::bigint) AS w;
+
+-- name: list_webhooks
+-- Shop $1's webhook subscriptions and their delivery state, as admin $2, acting as $3.
+SELECT w.* FROM booking.list_webhooks(booking.with_settings($1::bigint, NULL, NULL, NULL, $3), $2::bigint) AS w;
+
+-- name: rotate_webhook_secret
+-- A new secret for shop $1's webhook $2 (the old one valid 24 hours more), as admin $3, acting as $4.
+SELECT w.* FROM booking.rotate_webhook_secret(booking.with_settings($1::bigint, NULL, NULL, NULL, $4), $2::bigint, $3::bigint) AS w;
+
+-- name: delete_webhook
+-- Remove shop $1's webhook $2 and its deliveries, as admin $3, acting as $4.
+SELECT booking.delete_webhook(booking.with_settings($1::bigint, NULL, NULL, NULL, $4), $2::bigint, $3::bigint);
+
+-- name: disable_webhook
+-- Stop shop $1's webhook $2, as admin $3, acting as $4.
+SELECT w.* FROM booking.disable_webhook(booking.with_settings($1::bigint, NULL, NULL, NULL, $4), $2::bigint, $3::bigint) AS w;
+
+-- name: enable_webhook
+-- Enable shop $1's webhook $2 again and replay since $3 (NULL: since it was disabled), as admin $4, acting as $5.
+SELECT w.* FROM booking.enable_webhook(booking.with_settings($1::bigint, NULL, NULL, NULL, $5), $2::bigint,
+         $3::timestamptz, $4::bigint) AS w;
+
+-- name: send_test_webhook
+-- Queue a webhook.test message for shop $1's webhook $2, as admin $3, acting as $4; the message id.
+SELECT booking.send_test_webhook(booking.with_settings($1::bigint, NULL, NULL, NULL, $4), $2::bigint, $3::bigint);
+
+-- name: list_webhook_deliveries
+-- Shop $1's webhook $2's deliveries with status $3 (NULL: all) created before $4, at most $5,
+-- newest first, as admin $6, acting as $7.
+SELECT d.* FROM booking.list_webhook_deliveries(booking.with_settings($1::bigint, NULL, NULL, NULL, $7), $2::bigint,
+         $3::text, $4::timestamptz, $5::int, $6::bigint) AS d;

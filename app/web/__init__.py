@@ -55,6 +55,8 @@ from app.web.middleware import head_as_get, json_bodies, latency, security_heade
 from app.web.openapi import openapi_config
 from app.web.problems import exception_to_response
 from app.web.shops import HANDLERS as SHOP_HANDLERS
+from app.web.webhooks import HANDLERS as WEBHOOK_HANDLERS
+from app.webhooks import WebhookWorker
 
 log = logging.getLogger("booking.http")
 
@@ -127,6 +129,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.relay = app.state.relays[0] if app.state.relays and not app.state.partitions else None
         for relay in app.state.relays:
             await relay.start()
+        # The webhook delivery worker: one connection per database that holds deliveries.
+        app.state.webhooks = (
+            WebhookWorker(settings, list(app.state.partitions.values()) or None, name="service")
+            if settings.webhook_delivery
+            else None
+        )
+        if app.state.webhooks is not None:
+            await app.state.webhooks.start()
         purge = asyncio.create_task(_purge_loop(app)) if settings.purge_interval > 0 else None
         try:
             yield
@@ -135,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 purge.cancel()
                 with suppress(asyncio.CancelledError, Exception):
                     await purge
+            if app.state.webhooks is not None:
+                await app.state.webhooks.stop()
             for relay in app.state.relays:
                 await relay.stop()
             await app.state.events.stop()
@@ -149,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *calendar.HANDLERS,
             *SHOP_HANDLERS,
             *policies.HANDLERS,
+            *WEBHOOK_HANDLERS,
             *operations.HANDLERS,
             *page.HANDLERS,
         ],

@@ -53,5 +53,5 @@ def path_id(value: str, what: str) -> int:
     with the catalogue's code for that thing (BK011 appointment, BK014 shop, BK003 barber)."""
     if value.isascii() and value.isdigit() and len(value) <= 19 and 1 <= int(value) <= INT64_MAX:
         return int(value)
-    code = {"Appointment": "BK011", "Shop": "BK014"}.get(what, "BK003")
+    code = {"Appointment": "BK011", "Shop": "BK014", "Webhook": "BK024"}.get(what, "BK003")
     raise catalogue_error(code, f"There is no {what.lower()} {value[:40]!r}.")

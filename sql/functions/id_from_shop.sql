@@ -29,3 +29,7 @@ CREATE OR REPLACE TRIGGER appointments_id_from_shop
     BEFORE INSERT ON booking.appointments
     FOR EACH ROW WHEN (NEW.shop_id <> 1 AND NEW.id < 1099511627776)
     EXECUTE FUNCTION booking.id_from_shop();
+CREATE OR REPLACE TRIGGER webhook_subscriptions_id_from_shop
+    BEFORE INSERT ON booking.webhook_subscriptions
+    FOR EACH ROW WHEN (NEW.shop_id <> 1 AND NEW.id < 1099511627776)
+    EXECUTE FUNCTION booking.id_from_shop();

@@ -37,7 +37,7 @@ BEGIN
         SELECT pg_get_serial_sequence(format('booking.%I', c.relname), a.attname)::regclass
         FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
         WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind = 'r' AND a.attidentity <> ''
-          AND c.relname IN ('barbers', 'services', 'appointments', 'working_hours', 'time_off')
+          AND c.relname IN ('barbers', 'services', 'appointments', 'working_hours', 'time_off', 'webhook_subscriptions')
     LOOP
         SELECT coalesce(max(last_value), 0) INTO v_last FROM pg_sequences
          WHERE format('%I.%I', schemaname, sequencename)::regclass = v_seq;

@@ -180,7 +180,8 @@ def default_service_config():
 async def http_app(database_url):
     """The real app (its own lifespan: pools as booking_app, the LISTEN connection) over the
     test database."""
-    app = create_app(Settings.from_env(database_url=database_url, purge_interval=0))
+    # No webhook worker here: tests/py/http/test_webhooks.py runs apps with one, set for them.
+    app = create_app(Settings.from_env(database_url=database_url, purge_interval=0, webhook_delivery=False))
     async with running(app):
         yield app
 

@@ -18,6 +18,8 @@ TABLES = (
     "api_tokens",
     "barbers",
     "services",
+    "webhook_subscriptions",
+    "webhook_deliveries",
 )
 
 

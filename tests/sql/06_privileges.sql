@@ -88,14 +88,18 @@ SELECT set_eq(
     format($$SELECT p.proname::text FROM pg_proc p
               WHERE p.pronamespace = 'booking'::regnamespace AND has_function_privilege(%L, p.oid, 'EXECUTE')$$, r),
     CASE r WHEN 'booking_app' THEN ARRAY['authenticate_token', 'relay_change_feed', 'open_logical_change_feed',
-                                         'open_outbox_change_feed', 'change_feed_status'] ELSE ARRAY[]::text[] END
+                                         'open_outbox_change_feed', 'change_feed_status',
+                                         'claim_webhook_deliveries', 'finish_webhook_delivery', 'webhook_backlog',
+                                         'purge_webhook_deliveries'] ELSE ARRAY[]::text[] END
         || ARRAY['book_appointment', 'hold_slot', 'confirm_hold', 'book_series', 'cancel_following', 'update_appointment', 'cancel_appointment', 'get_appointment', 'list_appointments', 'local_start',
                  'purge_expired_idempotency_keys', 'purge_expired_appointment_events', 'free_slots', 'events_since',
                  'latest_event_id', 'blocked_interval', 'with_settings', 'parse_local_date', 'parse_local_time',
                  'create_barber', 'create_service', 'set_working_hours', 'add_time_off', 'set_hold_minutes', 'set_shop_policy', 'set_service_policy', 'shop_policy', 'effective_policy',
                  'get_working_hours', 'list_time_off',
                  'list_barbers', 'list_services', 'get_barber', 'shop_of_id',
-                 'calendar_feed', 'issue_calendar_key', 'revoke_calendar_key']
+                 'calendar_feed', 'issue_calendar_key', 'revoke_calendar_key',
+                 'create_webhook', 'list_webhooks', 'rotate_webhook_secret', 'delete_webhook', 'disable_webhook',
+                 'enable_webhook', 'send_test_webhook', 'list_webhook_deliveries']
         || CASE r WHEN 'booking_client' THEN ARRAY['create_shop'] ELSE ARRAY[]::text[] END,
     r || ' may execute these functions of schema booking and no other')
 FROM unnest(ARRAY['booking_app', 'booking_client']) AS r;

@@ -9,7 +9,7 @@ SELECT is((SELECT count(DISTINCT sqlstate)::int FROM booking.error_codes), (SELE
           'every row of booking.error_codes has a SQLSTATE of its own');
 SELECT set_eq($$SELECT sqlstate::text FROM booking.error_codes$$,
               ARRAY['23P01', 'BK001', 'BK002', '55P03', 'BK003', 'BK004', 'BK005', 'BK006', 'BK007', 'BK008',
-                    'BK009', 'BK010', 'BK011', 'BK012', 'BK013', 'BK014', 'BK015', 'BK016', 'BK017', 'BK018', 'BK019', 'BK021', 'BK023', '40001'],
+                    'BK009', 'BK010', 'BK011', 'BK012', 'BK013', 'BK014', 'BK015', 'BK016', 'BK017', 'BK018', 'BK019', 'BK021', 'BK023', 'BK024', '40001'],
               'the catalogue holds the contract''s SQLSTATEs, the engine''s own BK003-BK018 and the 40001 it raises');
 SELECT is_empty($$SELECT name FROM booking.error_codes
                    WHERE sqlstate !~ '^[0-9A-Z]{5}$' OR btrim(message) = '' OR http_status NOT BETWEEN 400 AND 599$$,

@@ -29,7 +29,9 @@ INSERT INTO decided_tables VALUES
     ('appointment_changes','{}',       '{}'),          -- the outbox: only the relay moves it
     ('change_feed',        '{}',       '{}'),          -- the feed's state: change_feed_status()
     ('partition_membership','{}',      '{}'),          -- a partition's number: the operator's
-    ('calendar_keys',      '{}',       '{}');          -- feed key hashes: only calendar_feed()
+    ('calendar_keys',      '{}',       '{}'),          -- feed key hashes: only calendar_feed()
+    ('webhook_subscriptions','{}',     '{}'),          -- secrets: only the worker's claim
+    ('webhook_deliveries', '{}',       '{}');          -- through list_webhook_deliveries()
 
 CREATE TEMP TABLE decided_functions (sig text PRIMARY KEY, app boolean, client boolean);
 INSERT INTO decided_functions VALUES
@@ -53,6 +55,25 @@ INSERT INTO decided_functions VALUES
     ('booking.issue_calendar_key(bigint,bytea,bigint)',                         true,  true),
     ('booking.revoke_calendar_key(bigint,bigint,bigint)',                       true,  true),
     ('booking.shop_of_id(bigint)',                                              true,  true),
+    -- Webhooks: managed by a shop's admin (assert_shop_admin); delivered by the service's
+    -- worker (the claim answers secrets: booking_app only).
+    ('booking.create_webhook(bigint,text,text[],bigint)',                       true,  true),
+    ('booking.list_webhooks(bigint,bigint)',                                    true,  true),
+    ('booking.rotate_webhook_secret(bigint,bigint,bigint)',                     true,  true),
+    ('booking.delete_webhook(bigint,bigint,bigint)',                            true,  true),
+    ('booking.disable_webhook(bigint,bigint,bigint)',                           true,  true),
+    ('booking.enable_webhook(bigint,bigint,timestamp with time zone,bigint)',   true,  true),
+    ('booking.send_test_webhook(bigint,bigint,bigint)',                         true,  true),
+    ('booking.list_webhook_deliveries(bigint,bigint,text,timestamp with time zone,integer,bigint)', true, true),
+    ('booking.claim_webhook_deliveries(integer,double precision)',              true,  false),
+    ('booking.finish_webhook_delivery(bigint,text,integer,integer,text,double precision,double precision,double precision)', true, false),
+    ('booking.webhook_backlog()',                                               true,  false),
+    ('booking.purge_webhook_deliveries()',                                      true,  false),
+    ('booking.webhook_records(bigint,bigint)',                                  false, false),
+    ('booking.webhook_messages(booking.appointment_events[])',                  false, false),
+    ('booking.assert_webhook_admin(bigint,bigint,bigint)',                      false, false),
+    ('booking.new_webhook_secret()',                                            false, false),
+    ('booking.queue_webhook_deliveries()',                                      false, false),
     -- A cluster's (docs/SCALING.md): the proxy places shops and grants staff roles through
     -- these as its login booking_cluster (app/cluster.py); the operator joins a partition.
     ('booking.create_shop_at(bigint,text,text,bigint)',                         false, false),
@@ -165,7 +186,8 @@ INSERT INTO roles VALUES ('booking_app', 'app'), ('booking_client', 'client'), (
 CREATE TEMP TABLE secret_tables (tbl text);
 INSERT INTO secret_tables VALUES ('api_tokens'), ('staff'), ('idempotency_keys'), ('appointment_events'),
                                  ('appointment_changes'),
-                                 ('appointments'), ('time_off'), ('retention_policy'), ('calendar_keys');
+                                 ('appointments'), ('time_off'), ('retention_policy'), ('calendar_keys'),
+                                 ('webhook_subscriptions'), ('webhook_deliveries');
 
 SELECT plan(
       7                                                                       -- fixed tests

@@ -48,6 +48,16 @@ DATES = [
     "'10000-01-01'",
     "'5874897-12-31'",
 ]
+DOUBLES = ["NULL", "0", "-1", "0.5", "1e308", "'NaN'::float8", "'Infinity'::float8", "'-Infinity'::float8"]
+URLS = [*TEXTS, "'http://' || repeat('a', 3000)", "'https://example.com/' || repeat('é', 1000)", "'http://[::1]:99999/'"]
+EVENT_LISTS = [
+    "NULL",
+    "ARRAY[]::text[]",
+    "ARRAY[NULL]::text[]",
+    "ARRAY['appointment.booked', 'appointment.booked']",
+    "ARRAY['x']",
+    "array_fill('appointment.booked'::text, ARRAY[100000])",
+]
 TIMES = ["NULL", "'00:00'", "'23:59:59.999999'", "'24:00'"]
 BYTEAS = ["NULL", "''::bytea", "decode(repeat('ab', 100000), 'hex')", "sha256('x')"]
 # Values of set_working_hours()'s p_hours.
@@ -162,6 +172,7 @@ async def world(clean_db):
         INSERT INTO booking.services (name, duration_minutes) VALUES ('Haircut', 30);
         INSERT INTO booking.staff (user_id, role) VALUES (3001, 'admin');
         SELECT setval(pg_get_serial_sequence('booking.barbers', 'id'), 2);  -- past the ids given by hand
+        SELECT booking.create_webhook(1, 'https://example.com/hook');  -- webhook 1
     """)
     appointment = await clean_db.fetchval(
         "SELECT id FROM booking.book_appointment(2, 1001, 'Haircut', date_trunc('day', now()) + interval '40 days 10 hours')"
@@ -373,6 +384,40 @@ CASES = {
     "list_services": list(calls("list_services", ["1"], [BIGINTS])),
     "get_barber": list(calls("get_barber", ["1"], [BIGINTS])),
     "shop_of_id": list(calls("shop_of_id", ["1"], [BIGINTS])),
+    "create_webhook": list(
+        calls(
+            "create_webhook",
+            ["1", "'https://example.com/x'", "NULL", "3001"],
+            [BIGINTS, URLS, EVENT_LISTS, BIGINTS],
+        )
+    ),
+    "list_webhooks": list(calls("list_webhooks", ["1", "3001"], [BIGINTS, [*BIGINTS, "3001"]])),
+    **{
+        name: list(calls(name, ["1", "1", "3001"], [BIGINTS, [*BIGINTS, "1"], BIGINTS]))
+        for name in ("rotate_webhook_secret", "delete_webhook", "disable_webhook", "send_test_webhook")
+    },
+    "enable_webhook": list(
+        calls("enable_webhook", ["1", "1", "NULL", "3001"], [BIGINTS, BIGINTS, INSTANTS, BIGINTS])
+    ),
+    "list_webhook_deliveries": list(
+        calls(
+            "list_webhook_deliveries",
+            ["1", "1", "NULL", "NULL", "100", "3001"],
+            [BIGINTS, BIGINTS, TEXTS, INSTANTS, INTS, BIGINTS],
+        )
+    ),
+    "claim_webhook_deliveries": list(
+        calls("claim_webhook_deliveries", ["10", "30"], [[*INTS, "10"], [*DOUBLES, "30"]])
+    ),
+    "finish_webhook_delivery": list(
+        calls(
+            "finish_webhook_delivery",
+            ["1", "'evt_1_1'", "1", "200", "NULL", "5", "3600", "259200"],
+            [BIGINTS, TEXTS, INTS, INTS, TEXTS, DOUBLES, DOUBLES, DOUBLES],
+        )
+    ),
+    "webhook_backlog": ["SELECT * FROM booking.webhook_backlog()"],
+    "purge_webhook_deliveries": ["SELECT * FROM booking.purge_webhook_deliveries()"],
 }
 # Granted, and not called here: the change feed's own (the service's relay calls them with
 # what the database gave it), the helpers the service's statements compose (with_settings,

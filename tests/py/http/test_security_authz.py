@@ -61,6 +61,15 @@ MATRIX: dict[str, dict[str, int]] = {
     "POST /shops/1/barbers": {c: 201 if c == "admin" else 403 for c in CALLERS},
     "PUT /barbers/{barber}/working-hours": {c: 200 if c == "admin" else 403 for c in CALLERS},
     "POST /barbers/{barber}/time-off": {c: 201 if c in ("barber_own", "admin") else 403 for c in CALLERS},
+    # Issue 16: a shop's webhooks are its admin's alone.
+    "POST /shops/1/webhooks": {c: 201 if c == "admin" else 403 for c in CALLERS},
+    "GET /shops/1/webhooks": {c: 200 if c == "admin" else 403 for c in CALLERS},
+    "POST /shops/1/webhooks/{webhook}/rotate": {c: 200 if c == "admin" else 403 for c in CALLERS},
+    "POST /shops/1/webhooks/{webhook}/disable": {c: 200 if c == "admin" else 403 for c in CALLERS},
+    "POST /shops/1/webhooks/{webhook}/enable": {c: 200 if c == "admin" else 403 for c in CALLERS},
+    "POST /shops/1/webhooks/{webhook}/test": {c: 202 if c == "admin" else 403 for c in CALLERS},
+    "GET /shops/1/webhooks/{webhook}/deliveries": {c: 200 if c == "admin" else 403 for c in CALLERS},
+    "DELETE /shops/1/webhooks/{webhook}": {c: 204 if c == "admin" else 403 for c in CALLERS},
 }
 for row in MATRIX.values():
     row.update(dict.fromkeys(UNAUTHENTICATED, 401))
@@ -93,6 +102,7 @@ BODIES = {
         "reschedule_cutoff_minutes": 0,
     },
     "POST /shops/1/barbers": lambda shop, day: {"name": "New barber"},
+    "POST /shops/1/webhooks": lambda shop, day: {"url": "https://93.184.216.34/hook"},
     "PUT /barbers/{barber}/working-hours": lambda shop, day: [
         {"weekday": d, "opens_at": "08:00", "closes_at": "19:00"} for d in range(1, 7)
     ],
@@ -184,7 +194,9 @@ async def test_authorization_matrix(endpoint, caller, expected, http_app, client
     appt = r.json()
     headers = await headers_for(caller, shop, clean_db, make_token)
     method, template = endpoint.split(" ")
-    path = template.format(id=appt["id"], barber=shop.barber)
+    # a public address literal: resolving it needs no DNS, and it is not refused as private
+    webhook = await clean_db.fetchval("SELECT id FROM booking.create_webhook(1, 'https://93.184.216.34/hook')")
+    path = template.format(id=appt["id"], barber=shop.barber, webhook=webhook)
     before = await clean_db.fetchrow("SELECT * FROM booking.appointments WHERE id = $1", appt["id"])
 
     if endpoint == "GET /barbers/{barber}/events":
@@ -213,7 +225,7 @@ async def test_authorization_matrix(endpoint, caller, expected, http_app, client
         # Someone else's appointment looks exactly like one that does not exist.
         missing = await client.request(
             method,
-            template.format(id=987654321, barber=shop.barber),
+            template.format(id=987654321, barber=shop.barber, webhook=webhook),
             headers=headers,
             **({"json": {"notes": "x"}} if method == "PATCH" else {}),
         )
