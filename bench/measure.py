@@ -31,6 +31,7 @@ class Run:
     count: int
     failed: int = 0
     extra: dict = field(default_factory=dict)
+    p95_ms: float = float("nan")  # pgbench's (bench.figures); wrk reports p50, p90 and p99
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -40,8 +41,12 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[k]
 
 
-def pgbench(url: str, script: str, clients: int, seconds: float, defines: dict | None = None) -> Run:
-    """One pgbench run of bench/sql/<script>.sql; latencies from its per-transaction log."""
+def pgbench(
+    url: str, script: str, clients: int, seconds: float, defines: dict | None = None, timeline: float | None = None
+) -> Run:
+    """One pgbench run of bench/sql/<script>.sql; latencies from its per-transaction log. With
+    `timeline` (a bucket width in s): extra["timeline"] = {"start": epoch of the first
+    transaction's start, "bucket_s", "done": transactions finished per bucket} (bench.figures)."""
     with tempfile.TemporaryDirectory(prefix="bench-log.") as tmp:
         cmd = [
             "pgbench",
@@ -69,17 +74,26 @@ def pgbench(url: str, script: str, clients: int, seconds: float, defines: dict |
             raise RuntimeError(f"pgbench {script} failed:\n{out}")
         tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
         failed = int(m.group(1)) if (m := re.search(r"number of failed transactions: (\d+)", out)) else 0
-        lat = []
+        lat, ends = [], []  # ends: (epoch s of the end, latency s), for a timeline
         for path in glob.glob(os.path.join(tmp, "tx*")):
             with open(path) as f:
                 for line in f:
                     parts = line.split()
                     if len(parts) >= 3:
                         lat.append(int(parts[2]) / 1000.0)
+                    if timeline and len(parts) >= 6:
+                        ends.append((int(parts[4]) + int(parts[5]) / 1e6, int(parts[2]) / 1e6))
         lat.sort()
         if "client" in out and "aborted" in out and re.search(r"client \d+ aborted", out):
             raise RuntimeError(f"pgbench {script}: a client aborted:\n{out}")
-        return Run(tps=tps, p50_ms=percentile(lat, 50), p99_ms=percentile(lat, 99), count=len(lat), failed=failed)
+        run = Run(tps, percentile(lat, 50), percentile(lat, 99), len(lat), failed, p95_ms=percentile(lat, 95))
+        if timeline and ends:
+            start = min(end - took for end, took in ends)
+            done = [0] * (int((max(end for end, _ in ends) - start) / timeline) + 1)
+            for end, _ in ends:
+                done[int((end - start) / timeline)] += 1
+            run.extra["timeline"] = {"start": start, "bucket_s": timeline, "done": done}
+        return run
 
 
 def alternate(variants: dict, rounds: int) -> dict[str, list[Run]]:
@@ -108,6 +122,7 @@ class Row:
     note: str = ""
     ratio_value: float | None = None  # the ratio against the scenario's baseline, as a number
     also: dict = field(default_factory=dict)  # ratios against further baselines, by name
+    p95_ms: float = float("nan")  # bench.figures' latency figure (not in the table)
 
 
 def paired_ratio(rs: list[Run], base: list[Run], by: str) -> float:
@@ -148,6 +163,7 @@ def summarize(
                 note,
                 value,
                 extra,
+                med(r.p95_ms for r in rs),
             )
         )
     return rows

@@ -1,5 +1,6 @@
 """Reporting: the machine's facts, the markdown table, bench/results/<mode>.md and .json, and
-the generated block of docs/BENCHMARKS.md (between <!-- bench-MODE:begin --> and :end -->).
+the generated blocks of docs/BENCHMARKS.md (between <!-- bench-MODE:begin --> and :end -->;
+the figures of bench.figures between <!-- bench-figures:begin --> and :end -->).
 """
 
 from __future__ import annotations
@@ -140,3 +141,54 @@ def write_results(mode: str, text: str, record: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{mode}.md").write_text(text)
     (RESULTS / f"{mode}.json").write_text(json.dumps(record, indent=1))
+
+
+FIGURE_TEXT = {  # bench.figures' files: alt text, and what to read in the figure
+    "throughput.svg": (
+        "Throughput of every variant against its scenario's baseline",
+        "Each bar is a variant's tps as the median of its per-round ratios to its scenario's baseline, "
+        "the grey bar of 1.0 (the bare INSERT for the engine scenarios), its median tps in the label: "
+        "read how far each variant stays from the baseline, and which scenarios move the gap.",
+    ),
+    "latency.svg": (
+        "p50, p95 and p99 latency of every variant",
+        "Each line runs from a variant's p50 (circle) through its p95 (diamond; wrk reports none for the "
+        "service's rows) to its p99 (triangle) on a log scale: read the tails, where a long line means some "
+        "calls waited (locks, checkpoints, a saturated core) rather than that every call works longer.",
+    ),
+    "flash-sale.svg": (
+        "Flash sale: bookings against attempts",
+        "Attempts (solid) and bookings (dashed) of the flash sale accumulate over a round, and bookings are "
+        "drawn against attempts on the right: read the gap between them as the refused attempts (23P01, and "
+        "40P01 for the raw INSERT), and the slopes as who books more per second on one barber-day.",
+    ),
+}
+
+
+def write_figures_docs(source: str, mode: str, drawn: list[str]) -> None:
+    """Puts the figures drawn by bench.figures (in docs/bench/) between docs/BENCHMARKS.md's
+    <!-- bench-figures:begin --> and :end --> markers (a new section at the end when missing)."""
+    begin, end = "<!-- bench-figures:begin -->", "<!-- bench-figures:end -->"
+    lines = [
+        f"Drawn by `bench/figures.py` from {source}"
+        + (
+            ""
+            if mode == "full"
+            else f": a `{mode}` run, not a full one (rounds of {'1 s' if mode == 'quick' else 'under 1 s'}; "
+            "its ratios scatter more than a full run's)"
+        )
+        + ". `python -m bench.figures [bench/results/MODE.json]` redraws them; `make bench` and "
+        "`make bench-quick` redraw them at the end of the run.",
+    ]
+    if not drawn:
+        lines += ["", "(That run drew no figure.)"]
+    for name in drawn:
+        alt, read = FIGURE_TEXT[name]
+        lines += ["", f"![{alt}](bench/{name})", "", read]
+    doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    block = f"{begin}\n" + "\n".join(lines) + f"\n{end}"
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin)] + block + doc[doc.index(end) + len(end) :]
+    else:
+        doc = doc.rstrip("\n") + f"\n\n## Figures\n\n{block}\n"
+    DOCS.write_text(doc)

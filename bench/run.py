@@ -14,8 +14,8 @@ Every scenario runs next to its baseline in the same run, alternating them round
 -j 2 -T seconds) or wrk (bench/wrk_book.lua). The table reports medians over the rounds;
 a ratio is the median of the per-round ratios (scenario / baseline, paired in time).
 Results go to stdout, bench/results/<mode>.json and .md, and (full and quick) into
-docs/BENCHMARKS.md between the markers of that mode; EXPLAIN output goes to docs/bench/
-(full) or bench/results/ (other modes).
+docs/BENCHMARKS.md between the markers of that mode, with the run's figures (bench.figures:
+docs/bench/*.svg); EXPLAIN output goes to docs/bench/ (full) or bench/results/ (other modes).
 
 The code: bench.scenarios (what each scenario runs), bench.measure (pgbench, medians, ratios),
 bench.report (the machine, the table, the files), bench.server (the server and its databases).
@@ -159,6 +159,7 @@ def main(argv=None) -> int:
         args.mode,
         text,
         {
+            "mode": args.mode,
             "settings": settings,
             "machine": machine(),
             "command": command,
@@ -174,6 +175,13 @@ def main(argv=None) -> int:
     if not args.no_docs:
         write_docs(args.mode, text)
         log(f"wrote {DOCS.relative_to(ROOT)}")
+        try:
+            from bench.figures import OUT, draw_docs
+        except ImportError as e:  # matplotlib: a dev dependency (pip install -e '.[dev]')
+            log(f"no figures: {e}")
+        else:
+            drawn = draw_docs(RESULTS_DIR / f"{args.mode}.json")
+            log(f"drew {', '.join(drawn) or 'no figure'} in {OUT.relative_to(ROOT)}/")
     return 0
 
 

@@ -222,7 +222,8 @@ class Bench:
                     "SELECT (SELECT count(*) FROM booking.appointments WHERE barber_id = 1002), "
                     "(SELECT deadlocks FROM pg_stat_database WHERE datname = current_database())",
                 )
-                r = pgbench(url, script, self.clients, self.seconds, {"per_day": FLASH_PER_DAY})
+                bucket = max(0.05, self.seconds / 24)  # the curve of bench.figures' flash-sale.svg
+                r = pgbench(url, script, self.clients, self.seconds, {"per_day": FLASH_PER_DAY}, timeline=bucket)
                 time.sleep(0.6)  # let the statistics collector see the deadlocks
                 after = psql(
                     url,
@@ -236,7 +237,20 @@ class Bench:
                     "booked": booked,
                     "deadlocks": a_dl - b_dl,
                     "conflicts": r.count - booked - (a_dl - b_dl),
+                    **r.extra,
                 }
+                if curve := r.extra.get("timeline"):  # bookings per bucket, by their created_at
+                    start, per = curve["start"], [0] * len(curve["done"])
+                    counts = psql(
+                        url,
+                        f"SELECT floor((extract(epoch FROM created_at) - {start}) / {bucket})::int, count(*) "
+                        f"FROM booking.appointments WHERE barber_id = 1002 AND created_at >= to_timestamp({start} - 0.5) "
+                        "GROUP BY 1",
+                    )
+                    for line in filter(None, counts.splitlines()):
+                        k, n = map(int, line.split("|"))
+                        per[min(max(k, 0), len(per) - 1)] += n
+                    curve["booked"] = per
                 return r
 
             return run
