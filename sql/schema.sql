@@ -390,7 +390,10 @@ CREATE TABLE booking.webhook_deliveries (
     appointment_id   bigint,            -- NULL for a test event
     version          int,
     event_at         timestamptz NOT NULL,  -- the change's commit time: the message's "timestamp"
-    data             jsonb NOT NULL,        -- the message's "data"
+    -- the message's "data": the appointment when queued; NULL when its row was not visible to
+    -- the relay yet (a logically decoded commit may arrive before it is visible to new
+    -- snapshots): the claim reads it then (booking.claim_webhook_deliveries)
+    data             jsonb,
     created_at       timestamptz NOT NULL DEFAULT now(),
     status           text NOT NULL DEFAULT 'pending'
                      CONSTRAINT webhook_deliveries_status_known CHECK (status IN ('pending', 'delivered', 'dead')),

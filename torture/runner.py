@@ -8,7 +8,9 @@ functions with idempotency keys and client-side retries (torture.workload), whil
 injector (torture.faults) kills sessions, crashes and restarts the server, forces lock timeouts
 and holds slots open from slow clients. Every request and its acknowledged outcome is recorded;
 afterwards torture.checker verifies the database against them and this prints one summary line.
-Exit status 1 on any violation. Only the server it started is ever contacted.
+Exit status 1 on any violation. Only the server it started is ever contacted. It also draws the
+run's timeline (torture.timeline: operations and errors per second by kind, the faults marked)
+into test-output/torture-timeline.svg, or --timeline PATH, and prints its path.
 
     python -m torture.runner --partitions 4 --duration 120
 
@@ -40,12 +42,18 @@ from pathlib import Path
 
 import asyncpg
 
+from app.config import Settings
+from app.webhooks import WebhookWorker
 from harness import ROOT
 from harness.cluster import Cluster, start_postgres
+from harness.receiver import WebhookReceiver
 from harness.service import ServiceProcess
+from torture import webhooks
 from torture.checker import check, check_cluster
 from torture.faults import PartitionFaults, inject_faults
 from torture.http_clients import HttpWorkload
+from torture.timeline import DEFAULT as TIMELINE
+from torture.timeline import Timeline
 from torture.workload import BARBERS, CLIENT_USERS, STAFF_USER, Record, Workload
 
 TIMEZONES = ["UTC", "Europe/London", "America/New_York", "Asia/Tokyo"]
@@ -104,22 +112,33 @@ async def run(args, cluster: Cluster, url: str) -> int:
     """The load, the faults and the check on database `url` of `cluster`: 0 when no promise was broken."""
     rng = random.Random(args.seed)
     await seed(url)
+    receiver = WebhookReceiver().start()  # shop 1's webhook receiver (torture/webhooks.py)
+    await webhooks.subscribe(url, receiver)
+    hooks = webhooks.WebhookResult()
 
     record = Record()
-    service = ServiceProcess(url, users=CLIENT_USERS[:8]) if args.http_workers else None
+    service = ServiceProcess(url, users=CLIENT_USERS[:8], env=webhooks.SERVICE_ENV) if args.http_workers else None
     if service:
         await asyncio.to_thread(service.start)
+    worker = None
+    if not service:  # the service delivers webhooks; without one, a worker in this process
+        worker = WebhookWorker(Settings.from_env(database_url=url, **webhooks.WORKER_SETTINGS))
+        await worker.start()
     try:
         deadline = time.monotonic() + args.duration
         work = Workload(url, record, rng, deadline)
         tasks = [asyncio.create_task(work.client()) for _ in range(args.workers)]
         http = HttpWorkload(service, work, record, rng, deadline) if service else None
+        timeline = Timeline.attach(
+            record, work, http, servers={"server": cluster}, start=deadline - args.duration, duration=args.duration
+        )
         if http:
             tasks += [asyncio.create_task(http.client()) for _ in range(args.http_workers)]
             tasks.append(asyncio.create_task(http.watch_health()))
         tasks.append(
             asyncio.create_task(inject_faults(cluster, url, work, rng, deadline, record, not args.no_restarts))
         )
+        tasks.append(asyncio.create_task(webhooks.misbehave(receiver, rng, deadline, hooks)))
         await asyncio.gather(*tasks)
 
         # After the last crash: the server must come back with everything acknowledged,
@@ -131,23 +150,28 @@ async def run(args, cluster: Cluster, url: str) -> int:
         if http and not await http.healthy_again():
             result.unrecovered = 1
             result.details.append("the service did not answer /health with 200 after the last restart")
+        await webhooks.check(url, record, receiver, hooks)
+        result.details.extend(hooks.details)
     finally:
+        if worker:
+            await worker.stop()
         if service:
             service.stop()
+        receiver.stop()
     f = record.faults
     print(
         f"torture: {record.ops} ops, {sum(f.values())} faults ({f['kills']} kills, {f['restarts']} restarts, "
         f"{f['lock_timeouts']} lock-timeout windows, {f['slow_clients']} slow clients), "
         f"{result.overlaps} overlaps, {result.lost_acks} lost acks, {result.duplicate_keys} duplicate keys, "
         f"{result.lost_updates} lost updates, {result.undocumented_errors} undocumented errors, "
-        f"{holds_line(record)}"
+        f"{holds_line(record)}, {hooks.line()}"
         + (
             f", health {health_trail(http.health)} then {'200' if not result.unrecovered else 'never 200'}"
             if http
             else ""
         )
     )
-    if args.verbose or not result.ok:
+    if args.verbose or not result.ok or not hooks.ok:
         print(
             f"torture: errors seen {dict(sorted(record.errors.items()))}; "
             f"{record.unknown_outcomes} calls with unknown outcome; "
@@ -157,7 +181,18 @@ async def run(args, cluster: Cluster, url: str) -> int:
             print(f"torture: {line}")
         if service and any(k.startswith("http_5") and k != "http_503" for k in record.errors):
             print("torture: the service's log ends with:\n" + service.log_tail())
-    return 0 if result.ok else 1
+    write_timeline(timeline, args)
+    return 0 if result.ok and hooks.ok else 1
+
+
+def write_timeline(timeline: Timeline, args) -> None:
+    """The run's timeline figure (torture.timeline) at --timeline, and its path printed."""
+    title = f"python -m torture.runner --duration {args.duration:g}" + (
+        f" --partitions {args.partitions}" if args.partitions else ""
+    )
+    title += f" (seed {args.seed}, {args.workers} SQL + {args.http_workers} HTTP clients)"
+    if path := timeline.write(args.timeline, title):
+        print(f"torture: timeline {path}")
 
 
 async def seed_cluster(proxy_url: str, partitions: int, barbers_per_shop: int = 2) -> tuple[list[int], list[int]]:
@@ -216,6 +251,8 @@ async def run_partitioned(args, cluster) -> int:
         # /health stays 200 while a partition is down: its trail is the body's status
         # (ok, degraded) instead of the HTTP status.
         http = HttpWorkload(service, work, record, rng, deadline, health_status=True) if service else None
+        servers = {f"partition {k}": server for k, server in faults.servers.items()}
+        timeline = Timeline.attach(record, work, http, servers=servers, start=started, duration=args.duration)
         if http:
             tasks += [asyncio.create_task(http.client()) for _ in range(args.http_workers)]
             tasks.append(asyncio.create_task(http.watch_health()))
@@ -276,6 +313,7 @@ async def run_partitioned(args, cluster) -> int:
             print(f"torture: {line}")
         if service and any(k.startswith("http_5") and k != "http_503" for k in record.errors):
             print("torture: the service's log ends with:\n" + service.log_tail())
+    write_timeline(timeline, args)
     return 0 if result.ok else 1
 
 
@@ -349,6 +387,13 @@ def main() -> None:
         help="run through a cluster of N partitions (a power of two) behind a PL/Proxy proxy",
     )
     parser.add_argument("--no-move", action="store_true", help="with --partitions: no shop move during the load")
+    parser.add_argument(
+        "--timeline",
+        type=Path,
+        default=TIMELINE,
+        help="the SVG of operations and errors per second and the faults (torture.timeline; "
+        "default test-output/torture-timeline.svg, its data next to it as .json)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     if args.partitions:

@@ -67,6 +67,7 @@ class Record:
     # Through a cluster's proxy: BK015/BK016 answers seen (SQL, and HTTP 503 problems).
     partition_answers: dict[str, int] = field(default_factory=lambda: {SHOP_MOVING: 0, PARTITION_UNAVAILABLE: 0})
     notes: list[str] = field(default_factory=list)  # fault injector's remarks (a failed move, ...)
+    rolled_back: list[int] = field(default_factory=list)  # ids of bookings whose transaction rolled back
 
 
 def day_base() -> datetime:
@@ -380,6 +381,7 @@ class Workload:
                 }
             else:
                 await tr.rollback()
+                self.record.rolled_back.append(row["id"])
         except asyncpg.PostgresError as e:
             self.note_error(getattr(e, "sqlstate", None) or "XX000")
         except CONNECTION_LOST:

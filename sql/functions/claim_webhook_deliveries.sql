@@ -9,6 +9,9 @@
 -- Order: a delivery waits while an earlier change of the same appointment (a lower
 -- version) is pending for the same subscription, so a receiver gets one appointment's
 -- changes in order. A disabled subscription's deliveries wait too (test messages excepted).
+-- A delivery queued without its data (the appointment's row was not visible to the relay
+-- yet: booking.webhook_messages) takes the appointment as it is now, and waits while the
+-- row is not there.
 -- Attempt numbers are the claim's token: booking.finish_webhook_delivery ignores a report
 -- for an attempt that is no longer the current one.
 -- For the service (booking_app): the answer holds secrets.
@@ -18,6 +21,7 @@ RETURNS TABLE (webhook_id bigint, message_id text, attempt int, url text, secret
                event_at timestamptz, data jsonb)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET "TimeZone" = 'UTC'
 AS $$
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000
@@ -33,6 +37,7 @@ BEGIN
           JOIN booking.webhook_subscriptions w ON w.id = d.webhook_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
            AND (w.disabled_at IS NULL OR d.event_type = 'webhook.test')
+           AND (d.data IS NOT NULL OR EXISTS (SELECT 1 FROM booking.appointments a WHERE a.id = d.appointment_id))
            AND NOT EXISTS (SELECT 1 FROM booking.webhook_deliveries p
                             WHERE p.webhook_id = d.webhook_id AND p.appointment_id = d.appointment_id
                               AND p.version < d.version AND p.status = 'pending')
@@ -50,8 +55,9 @@ BEGIN
     SELECT c.webhook_id, c.message_id, c.attempts, w.url,
            CASE WHEN w.previous_secret IS NOT NULL AND w.previous_secret_until > now()
                 THEN ARRAY[w.secret, w.previous_secret] ELSE ARRAY[w.secret] END,
-           c.event_type, c.event_at, c.data
+           c.event_type, c.event_at, coalesce(c.data, to_jsonb(r))
       FROM claimed c JOIN booking.webhook_subscriptions w ON w.id = c.webhook_id
+      LEFT JOIN booking.appointment_records r ON c.data IS NULL AND r.id = c.appointment_id
      ORDER BY c.event_at, c.message_id;
 END
 $$;
