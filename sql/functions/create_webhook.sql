@@ -35,9 +35,6 @@ BEGIN
     INSERT INTO booking.webhook_subscriptions (shop_id, url, events, secret, created_by)
     VALUES (v_shop.id, p_url, v_events, v_secret, p_actor_user_id)
     RETURNING id INTO v_id;
-    RETURN QUERY SELECT (r).id, (r).shop_id, (r).url, (r).events, v_secret, (r).previous_secret_until, (r).created_at,
-                        (r).disabled_at, (r).disabled_reason, (r).pending, (r).dead, (r).oldest_pending_at,
-                        (r).last_success_at, (r).last_failure_at, (r).last_error
-                   FROM booking.webhook_records(v_shop.id, v_id) AS r;
+    RETURN QUERY SELECT * FROM booking.webhook_records(v_shop.id, v_id, v_secret);
 END
 $$;

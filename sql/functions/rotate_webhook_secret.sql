@@ -17,9 +17,6 @@ BEGIN
     UPDATE booking.webhook_subscriptions w
        SET previous_secret = w.secret, previous_secret_until = now() + interval '24 hours', secret = v_secret
      WHERE w.id = v_hook.id;
-    RETURN QUERY SELECT (r).id, (r).shop_id, (r).url, (r).events, v_secret, (r).previous_secret_until, (r).created_at,
-                        (r).disabled_at, (r).disabled_reason, (r).pending, (r).dead, (r).oldest_pending_at,
-                        (r).last_success_at, (r).last_failure_at, (r).last_error
-                   FROM booking.webhook_records(v_hook.shop_id, v_hook.id) AS r;
+    RETURN QUERY SELECT * FROM booking.webhook_records(v_hook.shop_id, v_hook.id, v_secret);
 END
 $$;

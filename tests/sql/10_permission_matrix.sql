@@ -69,7 +69,7 @@ INSERT INTO decided_functions VALUES
     ('booking.finish_webhook_delivery(bigint,text,integer,integer,text,double precision,double precision,double precision)', true, false),
     ('booking.webhook_backlog()',                                               true,  false),
     ('booking.purge_webhook_deliveries()',                                      true,  false),
-    ('booking.webhook_records(bigint,bigint)',                                  false, false),
+    ('booking.webhook_records(bigint,bigint,text)',                                  false, false),
     ('booking.webhook_messages(booking.appointment_events[])',                  false, false),
     ('booking.assert_webhook_admin(bigint,bigint,bigint)',                      false, false),
     ('booking.new_webhook_secret()',                                            false, false),
