@@ -36,7 +36,7 @@ SELECT lives_ok($$SELECT booking.book_appointment(9002, 1001, 'TAP Shave', now()
 SELECT is((SELECT max_advance_days FROM booking.effective_policy(1, 'TAP Shave')), 30, 'its other values are the shop''s');
 
 -- 4. Cut-offs for clients; staff override, on record.
-SELECT id AS soon FROM booking.book_appointment(9003, 1001, 'TAP Haircut', now() + interval '3 hours', p_notes => 'soon') \gset
+SELECT id AS soon FROM booking.book_appointment(9002, 1001, 'TAP Haircut', now() + interval '3 hours', p_notes => 'soon') \gset
 SELECT throws_ok(format($$SELECT booking.cancel_appointment(%s, 1001)$$, :soon),
                  'BK023', pg_temp.msg('BK023'), 'a client may not cancel within the cut-off (24 h)');
 SELECT throws_ok(format($$SELECT booking.update_appointment(%s, 1001, jsonb_build_object('start_time', now() + interval '5 hours'))$$, :soon),
