@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | shop create | token create | token revoke | cluster up|status|down|move-shop | serve | relay | deliver | demo-data`."""
+"""Command line: `python -m app migrate | shop create | token create | token revoke | cluster up|status|down|move-shop | serve | relay | deliver | demo-data | learn export|train`."""
 
 from __future__ import annotations
 
@@ -96,6 +96,12 @@ def cmd_cluster(args: argparse.Namespace) -> None:
     cluster(args)
 
 
+def cmd_ha(args: argparse.Namespace) -> None:
+    from app.ha import main as ha
+
+    ha(args)
+
+
 def cmd_demo_data(args: argparse.Namespace) -> None:
     from app.demo import main as demo
 
@@ -164,6 +170,35 @@ def main(argv: list[str] | None = None) -> None:
             p.add_argument("--to", type=int, required=True, help="the partition number to move it to")
         p.set_defaults(func=cmd_cluster, action=action)
 
+    ha = sub.add_parser(
+        "ha",
+        help="a primary, a synchronous standby and a pg_auto_failover monitor on this machine (docs/RELIABILITY.md)",
+    ).add_subparsers(dest="ha_command", required=True)
+    for action, text in (
+        ("up", "create (first time) or start the monitor and nodes, wait for primary and secondary, migrate"),
+        ("status", "the nodes' states, `primary NAME HOST:PORT`, the async windows, `url URL` (multi-host)"),
+        ("down", "stop every keeper and server"),
+    ):
+        p = ha.add_parser(action, help=text)
+        p.add_argument("--dir", required=True, help="the formation's directory")
+        if action == "up":
+            p.add_argument(
+                "--sync-fallback",
+                choices=["on", "off"],
+                help="on (default): with no healthy standby the primary goes on alone (wait_primary, async); "
+                "off: commits wait for a standby (needs --standbys 2)",
+            )
+            p.add_argument(
+                "--standbys", type=int, help="standby nodes at creation (default 1; 2 with --sync-fallback off)"
+            )
+            p.add_argument(
+                "--failover-timeout",
+                type=int,
+                help="seconds (at creation) the monitor waits on a silent node, and before it promotes "
+                "(default pg_auto_failover's: 20 + 30)",
+            )
+        p.set_defaults(func=cmd_ha, action=action)
+
     p = sub.add_parser("serve", help="serve the HTTP API on HOST:PORT (environment: see app/config.py)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("relay", help="run the change feed's relay alone (the service runs one too)")
@@ -172,6 +207,9 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_deliver)
     p = sub.add_parser("demo-data", help="load demo barbers and services (idempotent) and print demo tokens")
     p.set_defaults(func=cmd_demo_data)
+    from app.learning.cli import register as register_learn
+
+    register_learn(sub)
 
     args = parser.parse_args(argv)
     import psycopg

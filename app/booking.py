@@ -18,7 +18,13 @@ connection is only retried when `db` is a Pool (a closed Connection cannot come 
 Nothing else is ever retried: not a conflict (23P01), not a version mismatch (BK001), not a
 lock timeout. A create without an idempotency key gets an internal one ("auto:<uuid>")
 while retries are on, so a retry after a connection lost during COMMIT replays instead of
-conflicting with its own booking.
+conflicting with its own booking. A lost connection (or a cluster's BK016) leaves the
+outcome unknown, so it is retried only when repeating the call is safe: a create, hold or
+series (their key), a confirm (idempotent), a cancel without an expected version (a
+cancelled appointment is answered unchanged); or when nothing reached the server
+(app.gateway.never_sent: no connection could be had, as while a failover is under way). An
+update, a conditional cancel or a cancel-following is otherwise not retried: it fails with
+DatabaseUnavailableError (HTTP 503, Retry-After) saying that its outcome is unknown.
 
 `configure_booking_service(enable_double_booking_prevention=False)` turns off the
 application-side layers: no advisory lock (booking.application_checks = off) and no
@@ -45,11 +51,12 @@ from app.errors import (
     BookingConflictError,
     BookingError,
     ConcurrencyError,
+    DatabaseUnavailableError,
     IdempotencyKeyMismatchError,
     LockTimeoutError,
     ValidationError,
 )
-from app.gateway import transient_reason, translate
+from app.gateway import NOT_SENT, never_sent, transient_reason, translate
 from app.queries import QUERIES
 from app.records import Appointment, from_row
 from app.tuning import ServiceConfig, configure_booking_service, current_config
@@ -63,6 +70,8 @@ __all__ = [
     "confirm_hold",
     "book_series",
     "cancel_following",
+    "start_appointment",
+    "finish_appointment",
     "configure_booking_service",
     "current_config",
     "ServiceConfig",
@@ -103,14 +112,28 @@ async def _run_once(db, cfg: ServiceConfig, query: str, args: tuple, role: str, 
         return await fetch(QUERIES[query], *args, *settings)  # its own transaction
 
     if isinstance(db, asyncpg.Pool):
-        async with db.acquire() as conn:
+        try:
+            conn = await db.acquire()
+        except Exception as exc:
+            exc.add_note(NOT_SENT)  # no connection: the statement never left
+            raise
+        try:
             return await run(conn)
+        finally:
+            await db.release(conn)
     return await run(db)
 
 
-async def _call(operation: str, db, query: str, args: tuple, role: str, many: bool = False):
+_OUTCOME_UNKNOWN = ("connection_lost", "partition_unavailable")
+
+
+async def _call(
+    operation: str, db, query: str, args: tuple, role: str, many: bool = False, *, repeatable: bool = False
+):
     """Run one named statement in its own transaction, retrying transient failures: its
-    Appointment, or with many=True the list of them (a series)."""
+    Appointment, or with many=True the list of them (a series). repeatable: running it twice
+    has the effect of running it once (a key, an idempotent call), so a call whose outcome
+    is unknown (a connection lost mid-call) may be tried again."""
     cfg = current_config()
     retries_on = cfg.enable_double_booking_prevention and cfg.max_retry_attempts > 0
     pooled = isinstance(db, asyncpg.Pool)
@@ -118,7 +141,11 @@ async def _call(operation: str, db, query: str, args: tuple, role: str, many: bo
 
     def retryable(exc: BaseException) -> bool:
         reason = transient_reason(exc) if retries_on else None
-        return reason is not None and (pooled or reason != "connection_lost")
+        if reason == "connection_lost":  # a closed Connection cannot come back; a pool's can
+            return pooled and (repeatable or never_sent(exc))
+        if reason in _OUTCOME_UNKNOWN:
+            return repeatable
+        return reason is not None
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception()
@@ -147,6 +174,11 @@ async def _call(operation: str, db, query: str, args: tuple, role: str, many: bo
         row = await retrying(_run_once, db, cfg, query, args, role, many)
     except Exception as exc:
         error = translate(exc)
+        if isinstance(error, DatabaseUnavailableError) and not repeatable and not never_sent(exc):
+            error = DatabaseUnavailableError(
+                detail=f"The connection to the database was lost during the {operation} (a failover, a restart): "
+                "whether it was applied is unknown. Read the appointment (its version) before trying again."
+            )
         _record_error(operation, error)
         if error is exc:
             raise
@@ -196,8 +228,8 @@ async def _place(
     booking_time: time | str,
     service: str,
     barber_id: int | None,
-    buffer_time_before: int = 0,
-    buffer_time_after: int = 0,
+    buffer_time_before: int | None = None,
+    buffer_time_after: int | None = None,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
@@ -207,6 +239,8 @@ async def _place(
     kind of row it makes.
 
     Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`.
+    Buffers None (the default) are the barber's default for the service
+    (booking.set_service_buffers; 0 when none was set).
 
     barber_id None books "any barber" of shop `shop_id` (None: the default shop, 1): the
     engine picks, atomically, a free barber of the shop who offers the service (fewest
@@ -232,13 +266,13 @@ async def _place(
         text(service, "service"),
         local_date(booking_date),
         local_time(booking_time),
-        whole_number(buffer_time_before, "buffer_time_before", INT32),
-        whole_number(buffer_time_after, "buffer_time_after", INT32),
+        None if buffer_time_before is None else whole_number(buffer_time_before, "buffer_time_before", INT32),
+        None if buffer_time_after is None else whole_number(buffer_time_after, "buffer_time_after", INT32),
         text(notes, "notes", optional=True),
         key,
         None if shop_id is None else whole_number(shop_id, "shop_id"),
     )
-    result = await _call(operation, db, query, args, role)
+    result = await _call(operation, db, query, args, role, repeatable=key is not None)
     if idempotency_key is not None:
         metrics.IDEMPOTENCY.labels("replay" if result.replayed else "miss").inc()
     return result
@@ -252,8 +286,8 @@ async def create_booking(
     booking_time: time | str,
     service: str,
     barber_id: int | None,
-    buffer_time_before: int = 0,
-    buffer_time_after: int = 0,
+    buffer_time_before: int | None = None,
+    buffer_time_after: int | None = None,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
@@ -292,8 +326,8 @@ async def hold_slot(
     booking_time: time | str,
     service: str,
     barber_id: int | None,
-    buffer_time_before: int = 0,
-    buffer_time_after: int = 0,
+    buffer_time_before: int | None = None,
+    buffer_time_after: int | None = None,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
@@ -328,7 +362,7 @@ async def confirm_hold(db, hold_id: int, user_id: int, *, acting_role: str | Non
     appointment_not_found (not the user's to see)."""
     role = role_setting(acting_role)
     args = (whole_number(hold_id, "hold_id"), whole_number(user_id, "user_id"))
-    return await _call("confirm", db, "confirm_hold", args, role)
+    return await _call("confirm", db, "confirm_hold", args, role, repeatable=True)
 
 
 async def book_series(
@@ -341,8 +375,8 @@ async def book_series(
     barber_id: int,
     every_weeks: int,
     count: int,
-    buffer_time_before: int = 0,
-    buffer_time_after: int = 0,
+    buffer_time_before: int | None = None,
+    buffer_time_after: int | None = None,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
@@ -366,12 +400,12 @@ async def book_series(
         local_time(booking_time),
         whole_number(every_weeks, "every_weeks", INT32),
         whole_number(count, "count", INT32),
-        whole_number(buffer_time_before, "buffer_time_before", INT32),
-        whole_number(buffer_time_after, "buffer_time_after", INT32),
+        None if buffer_time_before is None else whole_number(buffer_time_before, "buffer_time_before", INT32),
+        None if buffer_time_after is None else whole_number(buffer_time_after, "buffer_time_after", INT32),
         text(notes, "notes", optional=True),
         key,
     )
-    return await _call("series", db, "book_series", args, role, many=True)
+    return await _call("series", db, "book_series", args, role, many=True, repeatable=key is not None)
 
 
 async def cancel_following(db, booking_id: int, user_id: int, *, acting_role: str | None = None) -> list[Appointment]:
@@ -415,10 +449,41 @@ async def cancel_booking(
         whole_number(user_id, "user_id"),
         None if expected_version is None else whole_number(expected_version, "expected_version", INT32),
     )
-    return await _call("cancel", db, "cancel_booking", args, role)
+    return await _call("cancel", db, "cancel_booking", args, role, repeatable=expected_version is None)
 
 
 async def get_booking(db, booking_id: int, user_id: int, *, acting_role: str | None = None) -> Appointment | None:
     """The appointment as `user_id` (acting as `acting_role`) may see it, or None."""
     role = role_setting(acting_role)
     return await reads.appointment(db, whole_number(booking_id, "booking_id"), whole_number(user_id, "user_id"), role)
+
+
+async def start_appointment(
+    db, booking_id: int, user_id: int, expected_version: int | None = None, *, acting_role: str | None = None
+) -> Appointment:
+    """Mark appointment `booking_id` started (booking.start_appointment): status
+    'in_progress', started_at the database's clock. Its barber or an admin of its shop
+    (else not_permitted, or appointment_not_found to a stranger); scheduled or confirmed
+    only (invalid_status_transition otherwise); starting it again answers it unchanged."""
+    role = role_setting(acting_role)
+    args = (
+        whole_number(booking_id, "booking_id"),
+        whole_number(user_id, "user_id"),
+        None if expected_version is None else whole_number(expected_version, "expected_version", INT32),
+    )
+    return await _call("start", db, "start_appointment", args, role, repeatable=expected_version is None)
+
+
+async def finish_appointment(
+    db, booking_id: int, user_id: int, expected_version: int | None = None, *, acting_role: str | None = None
+) -> Appointment:
+    """Mark a started appointment finished (booking.finish_appointment): status 'completed',
+    finished_at the database's clock. Who may, as start_appointment; only an appointment in
+    progress (invalid_status_transition otherwise); finishing it again answers it unchanged."""
+    role = role_setting(acting_role)
+    args = (
+        whole_number(booking_id, "booking_id"),
+        whole_number(user_id, "user_id"),
+        None if expected_version is None else whole_number(expected_version, "expected_version", INT32),
+    )
+    return await _call("finish", db, "finish_appointment", args, role, repeatable=expected_version is None)

@@ -79,6 +79,10 @@
 | CORS_ALLOW_ORIGINS        | (empty)        | comma-separated origins allowed to call the API from a browser |
 |                           |                | (e.g. https://shop.example); empty = CORS closed (no           |
 |                           |                | Access-Control-Allow-Origin for any origin)                    |
+| CONFLICT_MODEL            | var/conflict-  | the conflict model's file (`python -m app learn train` writes  |
+|                           | model.joblib   | it; relative to the checkout): availability with               |
+|                           |                | ?predict=true marks likely_to_go_soon from it; no file = no    |
+|                           |                | marks; empty = never (docs/LEARNING.md)                        |
 
 The tuning names are the contract's (section 4), in upper case.
 """
@@ -153,6 +157,7 @@ class Settings:
     webhook_poll_interval: float = 0.5
     webhook_concurrency: int = 16
     webhook_allow_private: bool = False
+    conflict_model: str = "var/conflict-model.joblib"
     tuning: Mapping[str, float | int] = field(default_factory=lambda: dict(TUNING_DEFAULTS))
 
     @classmethod
@@ -202,6 +207,8 @@ class Settings:
             "webhook_allow_private": ("WEBHOOK_ALLOW_PRIVATE", _bool),
             "cors_allow_origins": ("CORS_ALLOW_ORIGINS", lambda v: tuple(o.strip() for o in v.split(",") if o.strip())),
         }
+        if "CONFLICT_MODEL" in env:
+            values["conflict_model"] = env["CONFLICT_MODEL"].strip()
         for name, (var, conv) in simple.items():
             if env.get(var, "") != "":
                 try:

@@ -10,10 +10,16 @@ the one place that decides whether trying the same request again may succeed.
 | 40P01 deadlock                                      | DeadlockDetectedError (503)      | yes       |
 | 57014 statement timeout, 53xxx resources            | ServiceUnavailableError (503)    | no        |
 | class 08, 57P01-03, a lost or refused connection    | DatabaseUnavailableError (503)   | yes       |
+| 25006 read-only transaction (a standby answered)    | DatabaseUnavailableError (503)   | yes       |
 | class 22, class 23 outside the catalogue            | InvalidInputError (422)          | no        |
 | a value asyncpg cannot send (an int over 64 bits,   | InvalidInputError (422, 22003,   | no        |
 | a lone surrogate, a wrong type)                     | 22021, 22P02)                    |           |
 | anything else                                       | itself: a real fault (500)       | no        |
+
+A lost connection is transient, but a retry is safe only when the statement never reached
+the server (`never_sent()`: no connection could be made, the pooled one was already closed,
+a standby refused the write) or when the operation is safe to repeat (an idempotency key):
+a connection lost during COMMIT leaves the outcome unknown (app.booking decides).
 
 PostgreSQL's DETAIL of a constraint violation prints the whole failing row (notes
 included): only the rule's name is passed on. PostgreSQL's own texts are cut to 200
@@ -60,6 +66,9 @@ _INPUT_MESSAGES = {
     "23502": "A required value is missing",
 }
 _CONNECTION_STATES = ("57P01", "57P02", "57P03")
+# Added (BaseException.add_note) to an error raised before a statement was sent: taking a
+# connection from the pool failed (app.booking).
+NOT_SENT = "booking: nothing was sent (no connection to the database could be had)"
 
 
 def _cut(text: str | None) -> str | None:
@@ -114,6 +123,8 @@ def translate(exc: BaseException) -> BaseException:
         return error
     if sqlstate.startswith("08") or sqlstate in _CONNECTION_STATES or (not sqlstate and _is_connection_loss(exc)):
         return DatabaseUnavailableError(detail="The booking database did not answer; try again shortly.")
+    if sqlstate == "25006":  # a connection to a server that became a standby: nothing was written
+        return DatabaseUnavailableError(detail="The database server that answered is read-only; try again shortly.")
     if sqlstate.startswith("23"):
         constraint = getattr(exc, "constraint_name", None)
         return InvalidInputError(
@@ -142,6 +153,23 @@ def is_transient(exc: BaseException) -> bool:
     """Whether the same request may succeed when tried again: a serialization failure, a
     deadlock, a lost connection. Never a conflict, a version mismatch or a lock timeout."""
     return getattr(translate(exc), "transient", False)
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Whether the failure proves that the statement did not reach the server (or changed
+    nothing there): no connection could be made (refused; every host of a multi-host URL a
+    standby; the server starting up), the connection was closed before the call, or a
+    standby refused the write (25006). A connection lost any later leaves the outcome unknown."""
+    if NOT_SENT in getattr(exc, "__notes__", ()):
+        return True
+    if isinstance(
+        exc,
+        (ConnectionRefusedError, asyncpg.CannotConnectNowError, asyncpg.exceptions.TargetServerAttributeNotMatched),
+    ):
+        return True
+    if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+        return True
+    return getattr(exc, "sqlstate", None) == "25006"
 
 
 def transient_reason(exc: BaseException) -> str | None:

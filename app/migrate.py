@@ -33,6 +33,21 @@ def yoyo_url(database_url: str) -> str:
     parts = urlsplit(database_url)
     if parts.scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
         raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    if "," in hosts:
+        # A multi-host URL (app/ha.py): yoyo parses one host:port only, so the list goes to
+        # libpq as its host= and port= parameters.
+        pairs = [h.rsplit(":", 1) if ":" in h.rsplit("]", 1)[-1] else [h, ""] for h in hosts.split(",")]
+        query = "&".join(
+            q
+            for q in (
+                f"host={','.join(h for h, _ in pairs)}",
+                f"port={','.join(p or '5432' for _, p in pairs)}",
+                parts.query,
+            )
+            if q
+        )
+        parts = parts._replace(netloc=f"{userinfo}@" if userinfo else "", query=query)
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
 
 

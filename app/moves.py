@@ -10,7 +10,7 @@ shared advisory lock on the shop for the call. The move:
    first, and none starts until the move ends;
 2. copies the shop's rows (the shop, its barbers, services, offered services, working
    hours, time off, staff roles, appointments and the idempotency keys of those
-   appointments) from the source partition to the target, in one transaction there, with
+   appointments, default buffers and refused attempts) from the source partition to the target, in one transaction there, with
    session_replication_role = replica (no trigger fires: versions and timestamps arrive as
    they are; the exclusion constraint, CHECKs and unique keys still apply), with the shop's
    change-feed events (so the target's relay, reading the copied appointments as inserts,
@@ -57,6 +57,8 @@ SHOP_ROWS = (
     ("calendar_keys", "booking.shop_of_id(barber_id) = %(shop)s"),  # feed keys: (barber_id, id) is their key
     ("webhook_subscriptions", "shop_id = %(shop)s"),  # ids carry the shop
     ("webhook_deliveries", "shop_id = %(shop)s"),  # key (webhook_id, message_id): the same everywhere
+    ("barber_service_buffers", "booking.shop_of_id(barber_id) = %(shop)s"),  # default buffers (issue 18)
+    ("booking_attempts", "shop_id = %(shop)s"),  # refused attempts: new ids on the target
     # With new ids on the target (ids of the feed are the partition's own): the target's
     # relay decodes the copied appointments as inserts, and drops the events they would
     # make because these rows hold them already (unique (appointment_id, version, barber_id)).

@@ -42,12 +42,13 @@ async def free_slots(
     barber_id: int | None,
     day: str,
     service: str,
-    buffer_before: int = 0,
-    buffer_after: int = 0,
+    buffer_before: int | None = None,
+    buffer_after: int | None = None,
     shop_id: int | None = None,
 ) -> list[Slot]:
     """Free starts of the barber (None: any barber of shop `shop_id`, None: the default
-    shop) on local date `day` (text; the engine reads it), for the service with those buffers."""
+    shop) on local date `day` (text; the engine reads it), for the service with those buffers
+    (None: the barber's default for the service, 0 without one)."""
     rows = await _fetch(db, "free_slots", barber_id, day, service, buffer_before, buffer_after, shop_id)
     return [Slot(r["start_time"], r["end_time"]) for r in rows]
 

@@ -50,23 +50,44 @@ class Appointment(msgspec.Struct, omit_defaults=True):
     hold_expires_at: datetime | None = None  # a hold (status 'held'), or an appointment that was one
     series_id: int | None = None  # an occurrence of a series (booking.book_series): its first's id
     changed_by: int | None = None  # the user who made the last change (a staff override is on record)
+    started_at: datetime | None = None  # when its barber marked it started (status in_progress)
+    finished_at: datetime | None = None  # when it was marked finished (status completed)
     replayed: bool = False
 
 
-class Slot(msgspec.Struct):
-    """A start the barber (or, for any barber, someone) is free to take, and its end."""
+class Slot(msgspec.Struct, omit_defaults=True):
+    """A start the barber (or, for any barber, someone) is free to take, and its end. With
+    ?predict=true and a conflict model (docs/LEARNING.md): the predicted chance that it is
+    taken within the model's horizon, and whether that is at least its threshold. Advice:
+    the booking itself is the database's to accept or refuse."""
 
     start: datetime
     end: datetime
+    taken_probability: float | None = None
+    likely_to_go_soon: bool | None = None
 
 
-class Slots(msgspec.Struct):
+class SlotPrediction(msgspec.Struct, omit_defaults=True):
+    """What the marks of a predicted availability come from: `available` false (and
+    `reason`) when there are none (no model file, any barber)."""
+
+    available: bool
+    reason: str | None = None
+    model: str | None = None  # logistic, gradient_boosting, or the baseline hour_of_week
+    horizon_hours: float | None = None
+    threshold: float | None = None
+    trained_at: str | None = None
+    beats_baseline: bool | None = None  # on its validation data, against the hour-of-week frequency
+
+
+class Slots(msgspec.Struct, omit_defaults=True):
     """The free starts of one barber, or of any barber (barber_id null), on a local date."""
 
     barber_id: int | None
     date: str
     service: str
     slots: list[Slot]
+    prediction: SlotPrediction | None = None  # only with ?predict=true
 
 
 class Barber(msgspec.Struct):
@@ -170,3 +191,52 @@ class WebhookTest(msgspec.Struct):
     """The message id of a queued test message (type webhook.test)."""
 
     message_id: str
+
+
+class BufferRecommendation(msgspec.Struct, omit_defaults=True):
+    """A recommendation for one service of a barber (app.learning.buffers): status "ok", or
+    "not_enough_history" with how many more finished appointments are `needed`. Minutes
+    throughout; `summary` says it in words."""
+
+    service: str
+    duration_minutes: int
+    status: str
+    samples: int
+    current_buffer_time_before: int
+    current_buffer_time_after: int
+    summary: str
+    needed: int | None = None
+    excluded: int | None = None
+    buffer_time_before: int | None = None
+    buffer_time_after: int | None = None
+    late_starts_are_the_pattern: bool | None = None
+    end_delay_p90_minutes: float | None = None
+    interval_minutes: list[float] | None = None  # 90% bootstrap interval of that percentile
+    interval_buffer_time_after: list[int] | None = None
+    on_time_now: float | None = None  # in-sample share of next appointments on time, as booked
+    on_time_recommended: float | None = None  # ... with the recommended buffers
+    cost_minutes_per_day: float | None = None
+    cost_appointments_per_day: float | None = None
+    default_set_at: datetime | None = None  # when the current default was set (none: never)
+
+
+class BufferRecommendations(msgspec.Struct):
+    """GET /barbers/{id}/buffer-recommendations: one item per service with history or a
+    default; the minimum history and the target share behind them."""
+
+    barber_id: int
+    min_samples: int
+    target_on_time: float
+    items: list[BufferRecommendation]
+
+
+class ServiceBuffers(msgspec.Struct):
+    """The default buffers of a barber's service now in force (POST .../apply)."""
+
+    barber_id: int
+    service: str
+    buffer_time_before: int
+    buffer_time_after: int
+    set_by: int | None
+    set_at: datetime
+    basis: dict | None = None

@@ -30,6 +30,14 @@ if [ -z "${DATABASE_URL:-}" ] || [ "$want_pgtap" = 1 ]; then
         missing+=("postgresql-$major-plproxy")
     fi
 fi
+# pg_auto_failover: a primary, a synchronous standby and a monitor (`HA=1 make run`,
+# `make torture HA=1`, tests/py/e2e/test_ha.py; docs/RELIABILITY.md).
+if [ -n "${HA:-}" ] || [ "$want_pgtap" = 1 ]; then
+    major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null || true)
+    if [ -n "$major" ] && ! command -v pg_autoctl >/dev/null 2>&1; then
+        missing+=("postgresql-$major-auto-failover")
+    fi
+fi
 if [ "$want_pgtap" = 1 ]; then
     command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)
     major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null || true)

@@ -183,3 +183,18 @@ GRANT EXECUTE ON FUNCTION
     booking.webhook_backlog(),
     booking.purge_webhook_deliveries()
     TO booking_app;
+-- Learning from history (issue 18): staff mark an appointment started and finished
+-- (booking.actor_role, through update_appointment); the barber's durations are for that
+-- barber and its shop's admins (assert_barber_staff), the default buffers for the admins
+-- (assert_shop_admin); the demand the conflict model reads carries no personal data. The
+-- service records its own refused attempts (after the refusal, outside the booking's
+-- transaction). booking.booking_history, the shop's whole history for `python -m app learn`,
+-- is an operator's: granted to nobody. The tables are never readable.
+GRANT EXECUTE ON FUNCTION
+    booking.start_appointment(bigint, bigint, int),
+    booking.finish_appointment(bigint, bigint, int),
+    booking.service_durations(bigint, bigint, timestamptz),
+    booking.set_service_buffers(bigint, text, int, int, jsonb, bigint),
+    booking.slot_demand(bigint, date)
+    TO booking_app, booking_client;
+GRANT EXECUTE ON FUNCTION booking.record_booking_attempt(bigint, bigint, text, timestamptz) TO booking_app;

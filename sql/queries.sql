@@ -105,6 +105,11 @@ SELECT booking.purge_expired_appointment_events();
 -- The database answers.
 SELECT 1;
 
+-- name: server_address
+-- The database answers, and which server did (host:port; NULL over a Unix socket): for /health,
+-- over a multi-host URL the primary (app/ha.py).
+SELECT host(inet_server_addr()) || ':' || inet_server_port();
+
 -- name: change_feed_status
 -- How far behind the change feed is (for /health).
 SELECT s.mode, s.slot_status, s.lag_bytes, s.pending_changes, s.oldest_pending, s.relayed_at, s.latest_event_id
@@ -248,3 +253,45 @@ SELECT booking.send_test_webhook(booking.with_settings($1::bigint, NULL, NULL, N
 -- newest first, as admin $6, acting as $7.
 SELECT d.* FROM booking.list_webhook_deliveries(booking.with_settings($1::bigint, NULL, NULL, NULL, $7), $2::bigint,
          $3::text, $4::timestamptz, $5::int, $6::bigint) AS d;
+
+-- name: start_appointment
+-- Mark appointment $1 started as user $2, at expected version $3 (or NULL)
+-- (booking.start_appointment); $4-$7 the settings.
+SELECT a.*, NULL::text AS lock_wait_ms
+FROM booking.start_appointment(booking.with_settings($1::bigint, $4, $5, $6, $7), $2, $3) AS a;
+
+-- name: finish_appointment
+-- Mark appointment $1 finished as user $2, at expected version $3 (or NULL)
+-- (booking.finish_appointment); $4-$7 the settings.
+SELECT a.*, NULL::text AS lock_wait_ms
+FROM booking.finish_appointment(booking.with_settings($1::bigint, $4, $5, $6, $7), $2, $3) AS a;
+
+-- name: service_durations
+-- Barber $1's finished appointments per service since $4 (NULL: 180 days), as user $2,
+-- acting as $3, may read them (booking.service_durations): what buffers are learned from.
+SELECT d.* FROM booking.service_durations(booking.with_settings($1::bigint, NULL, NULL, NULL, $3), $2::bigint,
+         $4::timestamptz) AS d;
+
+-- name: set_service_buffers
+-- Default buffers $3/$4 of barber $1's service $2, with basis $5 (JSON text or NULL), set by
+-- admin $6 acting as $7 (booking.set_service_buffers).
+SELECT d.* FROM booking.set_service_buffers(booking.with_settings($1::bigint, NULL, NULL, NULL, $7), $2::text,
+         $3::int, $4::int, $5::text::jsonb, $6::bigint) AS d;
+
+-- name: slot_demand
+-- What the conflict model reads about barber $1's demand now, for local date $2 (text)
+-- (booking.slot_demand).
+SELECT d.* FROM booking.slot_demand($1::bigint, booking.parse_local_date('date', $2)) AS d;
+
+-- name: record_booking_attempt
+-- A refused booking of barber $1 (NULL: any barber of shop $2) for service $3 at local date
+-- $4 and time $5 (text, read like create_booking's), recorded after the refusal in its own
+-- transaction (booking.record_booking_attempt).
+SELECT booking.record_booking_attempt($1::bigint, $2::bigint, $3::text,
+         booking.local_start($1::bigint, booking.parse_local_date('booking_date', $4),
+                             booking.parse_local_time('booking_time', $5), $2::bigint));
+
+-- name: booking_history
+-- Shop $1's history since $2 (NULL: 365 days) in the trace format (booking.booking_history):
+-- `python -m app learn export|train`, an operator's command, not the service's.
+SELECT h.* FROM booking.booking_history($1::bigint, $2::timestamptz) AS h;

@@ -172,7 +172,8 @@ CREATE TABLE booking.appointments (
     buffer_time_after  int NOT NULL DEFAULT 0 CONSTRAINT appointments_buffer_after_range CHECK (buffer_time_after BETWEEN 0 AND 1440),
     status             text NOT NULL DEFAULT 'scheduled'
                        CONSTRAINT appointments_status_known
-                       CHECK (status IN ('held', 'scheduled', 'confirmed', 'completed', 'cancelled', 'no_show', 'expired')),
+                       CHECK (status IN ('held', 'scheduled', 'confirmed', 'in_progress', 'completed', 'cancelled',
+                                         'no_show', 'expired')),
     notes              text CONSTRAINT appointments_notes_length CHECK (length(notes) <= 2000),
     version            int NOT NULL DEFAULT 1 CONSTRAINT appointments_version_positive CHECK (version >= 1),
     created_at         timestamptz NOT NULL DEFAULT now(),
@@ -191,6 +192,13 @@ CREATE TABLE booking.appointments (
     -- Who made the last change (update_appointment's acting user): a staff override of a
     -- client's cut-off is on record.
     changed_by         bigint,
+    -- When its barber (or an admin) marked it started and finished (booking.start_appointment,
+    -- booking.finish_appointment: status 'in_progress', then 'completed'), by the database's
+    -- clock: the actual durations app/learning learns buffers from.
+    started_at         timestamptz,
+    finished_at        timestamptz,
+    CONSTRAINT appointments_finished_after_started
+        CHECK (finished_at IS NULL OR (started_at IS NOT NULL AND finished_at >= started_at)),
     CONSTRAINT appointments_hold_has_expiry CHECK (status <> 'held' OR hold_expires_at IS NOT NULL),
     CONSTRAINT appointments_barber_shop_fkey FOREIGN KEY (barber_id, shop_id)
         REFERENCES booking.barbers (id, shop_id),
@@ -207,6 +215,9 @@ CREATE INDEX appointments_user_start_idx ON booking.appointments (user_id, start
 CREATE INDEX appointments_series_idx ON booking.appointments (series_id, start_time) WHERE series_id IS NOT NULL;
 -- A shop admin's schedule (booking.list_appointments), as the two above are a barber's and a client's.
 CREATE INDEX appointments_shop_start_idx ON booking.appointments (shop_id, start_time);
+-- The barber's history of actual durations (booking.service_durations): finished ones by start.
+CREATE INDEX appointments_barber_finished_idx ON booking.appointments (barber_id, start_time)
+    WHERE finished_at IS NOT NULL;
 -- Logical decoding of an UPDATE carries the old row too (the change feed, mode logical,
 -- needs the old status and the old barber).
 ALTER TABLE booking.appointments REPLICA IDENTITY FULL;
@@ -433,3 +444,38 @@ CREATE TYPE booking.webhook_record AS (
     last_failure_at       timestamptz,
     last_error            text
 );
+
+-- Default buffers of one barber's bookings of one service (booking.set_service_buffers: an
+-- admin applies a recommendation of app/learning, or sets them by hand), read by the
+-- bookings and slot searches that give no buffer. Its own table: a row of barber_services
+-- means "offers", and a barber with no row there offers every service.
+CREATE TABLE booking.barber_service_buffers (
+    barber_id          bigint NOT NULL REFERENCES booking.barbers (id) ON DELETE CASCADE,
+    service_id         bigint NOT NULL REFERENCES booking.services (id) ON DELETE CASCADE,
+    buffer_time_before int NOT NULL
+                       CONSTRAINT barber_service_buffers_before_range CHECK (buffer_time_before BETWEEN 0 AND 1440),
+    buffer_time_after  int NOT NULL
+                       CONSTRAINT barber_service_buffers_after_range CHECK (buffer_time_after BETWEEN 0 AND 1440),
+    -- the recommendation applied (app/learning: sample size, quantile, interval), NULL when
+    -- an admin set the buffers by hand
+    basis              jsonb,
+    set_by             bigint,
+    set_at             timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (barber_id, service_id)
+);
+CREATE INDEX barber_service_buffers_service_idx ON booking.barber_service_buffers (service_id);
+
+-- Refused booking attempts (a 409 is information: the conflict model reads them), written
+-- by the service after the refusal, outside the refused transaction
+-- (booking.record_booking_attempt). No user: which barber, service and start were wanted, when.
+CREATE TABLE booking.booking_attempts (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    shop_id      bigint NOT NULL REFERENCES booking.shops (id) ON DELETE CASCADE,
+    barber_id    bigint REFERENCES booking.barbers (id) ON DELETE CASCADE,   -- NULL: "any barber"
+    service_name text NOT NULL CONSTRAINT booking_attempts_service_length CHECK (length(service_name) <= 200),
+    start_time   timestamptz NOT NULL,
+    attempted_at timestamptz NOT NULL DEFAULT now(),
+    outcome      text NOT NULL CONSTRAINT booking_attempts_outcome_known CHECK (outcome IN ('conflict'))
+);
+CREATE INDEX booking_attempts_barber_idx ON booking.booking_attempts (barber_id, attempted_at);
+CREATE INDEX booking_attempts_shop_idx ON booking.booking_attempts (shop_id, attempted_at);

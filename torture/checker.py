@@ -45,6 +45,7 @@ TRANSIENT = {
     "connection_lost",
     "http_503",
     "http_connection_lost",
+    "database_unavailable",  # the service's 503 when the database did not answer (a failover)
 }  # what a client retries
 FINAL = {"completed", "cancelled", "no_show"}
 

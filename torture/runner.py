@@ -388,6 +388,23 @@ def main() -> None:
     )
     parser.add_argument("--no-move", action="store_true", help="with --partitions: no shop move during the load")
     parser.add_argument(
+        "--ha",
+        action="store_true",
+        help="run over a replicated formation (app.ha: pg_auto_failover, a primary and a synchronous standby) "
+        "whose primary is lost again and again (torture.ha)",
+    )
+    parser.add_argument(
+        "--failover-timeout",
+        type=int,
+        default=10,
+        help="with --ha: the formation's failover timeout in seconds (app.ha; 0: pg_auto_failover's defaults)",
+    )
+    parser.add_argument(
+        "--min-failovers",
+        type=int,
+        help="with --ha: fewer failovers fail the run (default 5 for a run of 240 s or more, else 1)",
+    )
+    parser.add_argument(
         "--timeline",
         type=Path,
         default=TIMELINE,
@@ -396,6 +413,12 @@ def main() -> None:
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    if args.ha:
+        from torture.ha import main_ha
+
+        if args.min_failovers is None:
+            args.min_failovers = 5 if args.duration >= 240 else 1
+        sys.exit(main_ha(args))
     if args.partitions:
         if args.partitions < 1 or args.partitions & (args.partitions - 1):
             parser.error(f"--partitions must be a power of two, not {args.partitions}")

@@ -10,6 +10,13 @@
 //     the caller's upcoming appointments, each with Cancel and Reschedule
 //     (POST /appointments/{id}/cancel and PATCH /appointments/{id}, If-Match: its version);
 //     a refusal (a time just taken, a cut-off) is shown in words.
+//   - the day of the barber, for its barber's or an admin's token (which GET
+//     /barbers/{id}/buffer-recommendations answers): Start and Finish on each appointment,
+//     one click each (POST /appointments/{id}/start|finish, If-Match: its version), and the
+//     buffer recommendations learned from those times, in words.
+//   - availability with predict=true: a start the conflict model thinks likely to be taken
+//     within a day is marked; after a refusal the nearest quieter start is suggested. Advice
+//     only: the booking is the server's to accept.
 "use strict";
 
 (function () {
@@ -25,7 +32,7 @@
     zoneNote: $("zone-note"), slotsHeading: $("slots-heading"), summary: $("slots-summary"),
     slots: $("slots"), liveState: $("live-state"),
     day: $("day"), daySummary: $("day-summary"), mine: $("mine"), mineSummary: $("mine-summary"),
-    mineHeading: $("mine-heading"),
+    mineHeading: $("mine-heading"), advice: $("advice"), adviceHeading: $("advice-heading"),
   };
 
   const state = {
@@ -39,6 +46,8 @@
     retryable: null,    // an attempt whose answer never arrived: {start, key}, reused on retry
     streams: [],        // {barberId, controller, lastId, connected}
     listSeq: 0,
+    staffOf: null,      // the barber whose day this token may run (start, finish), if any
+    adviceSeq: 0,
   };
 
   // --- small helpers ---------------------------------------------------------------
@@ -211,6 +220,7 @@
     startStreams(c.barberId === null ? state.barbers.map((b) => b.id) : [c.barberId]);
     refreshNow();
     refreshLists();
+    refreshAdvice();
   }
 
   // --- free times ------------------------------------------------------------------
@@ -232,7 +242,10 @@
     if (!c || !state.token || !els.service.value || !els.date.value) return;
     const seq = ++state.refreshSeq;
     const q = new URLSearchParams({ date: els.date.value, service: els.service.value });
-    if (c.barberId !== null) q.set("barber_id", String(c.barberId));
+    if (c.barberId !== null) {
+      q.set("barber_id", String(c.barberId));
+      q.set("predict", "true");   // marks only: without a model the answer is the same
+    }
     els.slots.setAttribute("aria-busy", "true");
     let r;
     try {
@@ -267,8 +280,14 @@
       b.dataset.start = s.start;
       const t = timeLabel(s.start, c.zone);
       b.textContent = t;
+      const likely = s.likely_to_go_soon === true;
+      if (likely) {
+        b.classList.add("likely");
+        b.title = "Likely to be taken within a day";
+      }
       b.setAttribute("aria-label",
-        `Book ${service} at ${t} to ${timeLabel(s.end, c.zone)}, ${day}, with ${c.name} (${c.zone} time)`);
+        `Book ${service} at ${t} to ${timeLabel(s.end, c.zone)}, ${day}, with ${c.name} (${c.zone} time)`
+        + (likely ? ", likely to go soon" : ""));
       if (state.pending) b.disabled = true;
       li.appendChild(b);
       return li;
@@ -278,9 +297,22 @@
       const again = els.slots.querySelector(`button[data-start="${CSS.escape(hadFocus)}"]`);
       if (again) again.focus(); else els.slotsHeading.focus();
     }
-    els.summary.textContent = slots.length
+    const marked = slots.filter((s) => s.likely_to_go_soon === true).length;
+    els.summary.textContent = (slots.length
       ? `${slots.length} free ${slots.length === 1 ? "time" : "times"} on ${day} (${c.zone} time). Choose one to book it.`
-      : `No free times on ${day}. Try another day.`;
+      : `No free times on ${day}. Try another day.`)
+      + (marked ? ` ${marked} marked ${marked === 1 ? "is" : "are"} likely to be taken within a day.` : "");
+  }
+
+  function quieterThan(start) {
+    // The free start nearest to `start` that is not likely to go soon (advice of the conflict
+    // model; any free start when there are no marks), or null.
+    const t = new Date(start).getTime();
+    const others = state.slots.filter((s) => s.start !== start);
+    const quiet = others.filter((s) => s.likely_to_go_soon !== true);
+    const pool = quiet.length ? quiet : others;
+    pool.sort((a, b) => Math.abs(new Date(a.start).getTime() - t) - Math.abs(new Date(b.start).getTime() - t));
+    return pool.length ? pool[0] : null;
   }
 
   // --- booking ---------------------------------------------------------------------
@@ -332,7 +364,11 @@
       if (gone) gone.closest("li").remove();
       els.slotsHeading.focus();
     } else if (r.status === 409) {
-      showMessage("error", `Sorry, ${when} was just taken. ${problemText(r.body, "This time slot conflicts with an existing appointment")} Please choose another time.`);
+      const other = quieterThan(start);
+      const hint = other
+        ? ` The nearest ${other.likely_to_go_soon === false ? "quieter " : ""}free time is ${timeLabel(other.start, c.zone)}.`
+        : "";
+      showMessage("error", `Sorry, ${when} was just taken. ${problemText(r.body, "This time slot conflicts with an existing appointment")} Please choose another time.${hint}`);
     } else if (r.status === 422) {
       showMessage("error", `That booking was not accepted. ${problemText(r.body, "Invalid booking request")}`);
     } else if (r.status === 503 || r.status === 429) {
@@ -400,7 +436,7 @@
       els.daySummary.textContent = "Choose one barber to see their day.";
     } else if (day.ok) {
       const items = day.body.items.filter((a) => a.booking_date === els.date.value);
-      renderAppointments(els.day, items, false);
+      renderAppointments(els.day, items, false, state.staffOf === c.barberId);
       els.daySummary.textContent = `${c.name} on ${dayLabel(els.date.value)}: `
         + (items.length ? `${items.length} appointment${items.length === 1 ? "" : "s"} you may see.` : "nothing you may see.");
     } else {
@@ -408,7 +444,15 @@
     }
   }
 
-  function renderAppointments(list, items, actions) {
+  function statusText(a) {
+    if (a.status === "in_progress" && a.started_at) return `in progress since ${timeLabel(a.started_at, a.timezone)}`;
+    if (a.status === "completed" && a.started_at && a.finished_at) {
+      return `completed (${timeLabel(a.started_at, a.timezone)} to ${timeLabel(a.finished_at, a.timezone)})`;
+    }
+    return a.status.replace("_", " ");
+  }
+
+  function renderAppointments(list, items, actions, staff) {
     list.replaceChildren(...items.map((a) => {
       const li = document.createElement("li");
       li.className = "appointment";
@@ -416,8 +460,19 @@
       li.dataset.status = a.status;
       const text = document.createElement("span");
       text.className = "what";
-      text.textContent = `${describe(a)} — ${a.status}`;
+      text.textContent = `${describe(a)} — ${statusText(a)}`;
       li.append(text);
+      if (staff && (a.status === "scheduled" || a.status === "confirmed" || a.status === "in_progress")) {
+        // Check-in and check-out: one click each; the server records the time.
+        const step = a.status === "in_progress" ? "finish" : "start";
+        const mark = document.createElement("button");
+        mark.type = "button";
+        mark.className = `secondary ${step}`;
+        mark.textContent = step === "start" ? "Start" : "Finish";
+        mark.setAttribute("aria-label", `${mark.textContent} the appointment of ${describe(a)}`);
+        mark.addEventListener("click", () => markAppointment(a, step, mark));
+        li.append(mark);
+      }
       if (actions && (a.status === "scheduled" || a.status === "confirmed" || a.status === "held")) {
         const cancel = document.createElement("button");
         cancel.type = "button";
@@ -448,6 +503,63 @@
       }
       return li;
     }));
+  }
+
+  async function markAppointment(a, step, button) {
+    button.disabled = true;
+    showMessage("info", `${step === "start" ? "Starting" : "Finishing"} ${describe(a)}…`);
+    let r;
+    try {
+      r = await api(`/appointments/${a.id}/${step}`, { method: "POST", headers: { "If-Match": `"${a.version}"` } });
+    } catch (e) {
+      button.disabled = false;
+      if (!(e instanceof Unauthorized)) showMessage("error", "The booking service did not answer. Try again.");
+      return;
+    }
+    if (r.ok) {
+      const at = step === "start" ? r.body.started_at : r.body.finished_at;
+      showMessage("success", `${step === "start" ? "Started" : "Finished"} at ${timeLabel(at, r.body.timezone)}: ${describe(r.body)}.`);
+    } else if (r.status === 412) {
+      showMessage("error", "This appointment changed meanwhile; the list shows it as it is now. Try again.");
+    } else {
+      showMessage("error", `Not ${step === "start" ? "started" : "finished"}. ${problemText(r.body, "The change was refused")}`);
+    }
+    refreshLists();
+    refreshAdvice();
+  }
+
+  async function refreshAdvice() {
+    // The buffer recommendations of the chosen barber: answered to its barber and its shop's
+    // admins only, which is also how the page knows it may offer Start and Finish.
+    const c = choice();
+    const seq = ++state.adviceSeq;
+    if (!c || c.barberId === null || !state.token) {
+      state.staffOf = null;
+      els.advice.replaceChildren();
+      els.adviceHeading.hidden = true;
+      return;
+    }
+    let r;
+    try {
+      r = await api(`/barbers/${c.barberId}/buffer-recommendations`);
+    } catch (e) {
+      return;
+    }
+    if (seq !== state.adviceSeq) return;
+    const was = state.staffOf;
+    state.staffOf = r.ok ? c.barberId : null;
+    els.adviceHeading.hidden = !r.ok;
+    els.advice.replaceChildren(...(r.ok ? r.body.items : []).map((item) => {
+      const li = document.createElement("li");
+      li.textContent = item.summary;
+      return li;
+    }));
+    if (r.ok && !r.body.items.length) {
+      const li = document.createElement("li");
+      li.textContent = `No finished appointments yet: Start and Finish them below, and after ${r.body.min_samples} of a service its buffers are recommended here.`;
+      els.advice.append(li);
+    }
+    if (was !== state.staffOf) refreshLists();
   }
 
   async function cancelAppointment(a) {

@@ -11,6 +11,7 @@
 | barbers         | availability (two routes, one handler), the event stream, the listings |
 | shops           | running a shop: barbers, services, working hours (ETag), time off      |
 | calendar        | iCalendar: a barber's feed (staff or feed key), its keys, one appt.    |
+| learning        | buffer recommendations and their application; refused bookings noted   |
 | operations      | /health, /metrics                                                      |
 | page            | the booking page and its files                                         |
 | auth            | the bearer token as a dependency (`caller: Caller`)                    |
@@ -46,7 +47,7 @@ from app.queries import QUERIES
 from app.ratelimit import WriteLimiter
 from app.relay import ChangeFeedRelay
 from app.tuning import configure_booking_service
-from app.web import barbers, calendar, operations, page, policies
+from app.web import barbers, calendar, learning, operations, page, policies
 from app.web.admission import admission
 from app.web.appointments import AppointmentController
 from app.web.auth import DEPENDENCIES, TokenCache
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *calendar.HANDLERS,
             *SHOP_HANDLERS,
             *policies.HANDLERS,
+            *learning.HANDLERS,
             *WEBHOOK_HANDLERS,
             *operations.HANDLERS,
             *page.HANDLERS,

@@ -13,9 +13,10 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from app import booking, reads
-from app.errors import ValidationError, catalogue_error
+from app.errors import BookingConflictError, ValidationError, catalogue_error
 from app.records import Appointment, AppointmentPage, Appointments
 from app.web import cursor as cursors
+from app.web import learning
 from app.web.auth import Authenticated, count_write
 from app.web.bodies import AppointmentChanges, NewAppointment, NewSeries
 from app.web.conditional import etag, expected_version
@@ -108,8 +109,9 @@ def placement(caller, data, idempotency_key: str | None) -> dict:
         "booking_time": data.booking_time,
         "service": data.service,
         "barber_id": data.barber_id,
-        "buffer_time_before": data.buffer_time_before or 0,
-        "buffer_time_after": data.buffer_time_after or 0,
+        # omitted: the barber's default for the service (booking.set_service_buffers; 0 without one)
+        "buffer_time_before": data.buffer_time_before,
+        "buffer_time_after": data.buffer_time_after,
         "notes": data.notes,
         "idempotency_key": idempotency_key,
         "acting_role": caller.role,
@@ -133,7 +135,15 @@ class AppointmentController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Appointment]:
         count_write(request, caller)
-        made = await booking.create_booking(request.app.state.pool, **placement(caller, data, idempotency_key))
+        try:
+            made = await booking.create_booking(request.app.state.pool, **placement(caller, data, idempotency_key))
+        except BookingConflictError:
+            # A 409 is information for the conflict model: recorded after the refusal, in a
+            # transaction of its own, not waited for (app.web.learning).
+            learning.note_refused(
+                request.app.state.pool, data.barber_id, data.shop_id, data.service, data.booking_date, data.booking_time
+            )
+            raise
         headers = {"Location": f"/appointments/{made.id}"}
         if made.replayed:
             headers["Idempotent-Replayed"] = "true"
@@ -245,3 +255,33 @@ class AppointmentController(Controller):
             request.app.state.pool, target, caller.user_id, expected, acting_role=caller.role
         )
         return answer(cancelled)
+
+    @post(
+        "/{appointment_id:str}/start",
+        status_code=200,
+        summary="Mark an appointment started: check-in (its barber, an admin of its shop)",
+        responses=PROBLEMS,
+    )
+    async def start(
+        self, request: Request, caller: Authenticated, appointment_id: FromPath[str], if_match: IfMatch = None
+    ) -> Response[Appointment]:
+        target, expected = await _conditional_write(request, caller, appointment_id, if_match)
+        started = await booking.start_appointment(
+            request.app.state.pool, target, caller.user_id, expected, acting_role=caller.role
+        )
+        return answer(started)
+
+    @post(
+        "/{appointment_id:str}/finish",
+        status_code=200,
+        summary="Mark a started appointment finished: check-out (its barber, an admin of its shop)",
+        responses=PROBLEMS,
+    )
+    async def finish(
+        self, request: Request, caller: Authenticated, appointment_id: FromPath[str], if_match: IfMatch = None
+    ) -> Response[Appointment]:
+        target, expected = await _conditional_write(request, caller, appointment_id, if_match)
+        finished = await booking.finish_appointment(
+            request.app.state.pool, target, caller.user_id, expected, acting_role=caller.role
+        )
+        return answer(finished)

@@ -3,23 +3,40 @@ listings the booking page offers (barbers, services)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated
 
+import msgspec
 from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from app import reads
 from app.errors import ValidationError, catalogue_error
-from app.records import Barbers, Services, Slots
+from app.gateway import database_errors
+from app.queries import QUERIES
+from app.records import Barbers, Services, SlotPrediction, Slots
 from app.streams import open_stream
 from app.web.auth import Authenticated
 from app.web.openapi import PROBLEMS, path_id
 
 SECURE = {"security": [{"bearer": []}], "responses": PROBLEMS}
 Buffer = Annotated[
-    int, QueryParameter(ge=-(2**31), le=2**31 - 1, description="Buffer in minutes (0 to 1440; default 0).")
+    int | None,
+    QueryParameter(
+        ge=-(2**31),
+        le=2**31 - 1,
+        description="Buffer in minutes (0 to 1440); omitted: the barber's default for the service (0 without one).",
+    ),
+]
+Predict = Annotated[
+    bool,
+    QueryParameter(
+        description="true: each start gets taken_probability and likely_to_go_soon from the conflict model "
+        "(advice, never a refusal; docs/LEARNING.md), and `prediction` says what they come from. "
+        "Default false: the plain answer."
+    ),
 ]
 ShopId = Annotated[int, QueryParameter(ge=1, le=2**63 - 1, description="The shop (default 1, the default shop).")]
 OptionalShopId = Annotated[
@@ -33,10 +50,36 @@ def _json(content) -> Response:
 
 
 async def _slots(
-    request: Request, barber_id: int | None, date: str, service: str, before: int, after: int, shop: int | None = None
+    request: Request,
+    barber_id: int | None,
+    date: str,
+    service: str,
+    before: int | None,
+    after: int | None,
+    shop: int | None = None,
+    predict: bool = False,
 ) -> Response:
     slots = await reads.free_slots(request.app.state.read_pool, barber_id, date, service, before, after, shop)
-    return _json(Slots(barber_id, date, service, slots))
+    if not predict:
+        return _json(Slots(barber_id, date, service, slots))
+    return _json(await _predicted(request, Slots(barber_id, date, service, slots)))
+
+
+async def _predicted(request: Request, answer: Slots) -> Slots:
+    """The slots marked by the conflict model (app.learning.serving), when there is one."""
+    from app.learning import serving
+
+    if answer.barber_id is None:
+        return msgspec.structs.replace(
+            answer, prediction=SlotPrediction(False, reason="predictions are per barber: name one")
+        )
+    payload, reason = await asyncio.to_thread(serving.load, request.app.state.settings.conflict_model)
+    if payload is None:
+        return msgspec.structs.replace(answer, prediction=SlotPrediction(False, reason=reason))
+    with database_errors():
+        demand = await request.app.state.read_pool.fetchrow(QUERIES["slot_demand"], answer.barber_id, answer.date)
+    slots = await asyncio.to_thread(serving.mark, payload, answer.slots, demand)
+    return msgspec.structs.replace(answer, slots=slots, prediction=serving.describe(payload))
 
 
 @get("/barbers/{barber_id:str}/availability", summary="Free start times of a barber on a day", **SECURE)
@@ -46,10 +89,13 @@ async def barber_availability(
     barber_id: FromPath[str],
     date: FromQuery[str],
     service: FromQuery[str],
-    buffer_time_before: Buffer = 0,
-    buffer_time_after: Buffer = 0,
+    buffer_time_before: Buffer = None,
+    buffer_time_after: Buffer = None,
+    predict: Predict = False,
 ) -> Response[Slots]:
-    return await _slots(request, path_id(barber_id, "Barber"), date, service, buffer_time_before, buffer_time_after)
+    return await _slots(
+        request, path_id(barber_id, "Barber"), date, service, buffer_time_before, buffer_time_after, predict=predict
+    )
 
 
 @get("/availability", summary="Free start times of one barber, or of any barber, on a day", **SECURE)
@@ -62,9 +108,10 @@ async def availability(
         str | None,
         QueryParameter(description='A barber\'s id; omitted, empty or "any": any barber who offers the service.'),
     ] = None,
-    buffer_time_before: Buffer = 0,
-    buffer_time_after: Buffer = 0,
+    buffer_time_before: Buffer = None,
+    buffer_time_after: Buffer = None,
     shop_id: OptionalShopId = None,
+    predict: Predict = False,
 ) -> Response[Slots]:
     barber = None
     if barber_id is not None and barber_id.strip().lower() not in ("", "any"):
@@ -74,7 +121,7 @@ async def availability(
                 field="barber_id",
             )
         barber = int(barber_id)
-    return await _slots(request, barber, date, service, buffer_time_before, buffer_time_after, shop_id)
+    return await _slots(request, barber, date, service, buffer_time_before, buffer_time_after, shop_id, predict)
 
 
 @get(

@@ -43,6 +43,9 @@ class Health(msgspec.Struct, omit_defaults=True):
     database: str
     change_feed: ChangeFeedHealth | None = None
     partitions: list[PartitionHealth] | None = None  # over a cluster (docs/SCALING.md)
+    # host:port of the server that takes the writes (over a multi-host URL, the primary
+    # the service found: docs/RELIABILITY.md); absent over a Unix socket
+    primary: str | None = None
 
 
 _WORST = {"ok": 0, "behind": 1, "slot_lost": 2}
@@ -83,12 +86,13 @@ def _feed_state(row, role: str, reading: str | None) -> ChangeFeedHealth:
 
 @get(
     "/health",
-    summary="200 when the database answers within HEALTH_TIMEOUT, 503 otherwise; reports the change feed",
+    summary="200 when the database answers within HEALTH_TIMEOUT, 503 otherwise; reports the change feed "
+    "and the primary's host:port",
 )
 async def health(request: Request) -> Response[Health]:
     timeout = request.app.state.settings.health_timeout
     try:
-        await asyncio.wait_for(request.app.state.pool.fetchval(QUERIES["health"]), timeout=timeout)
+        primary = await asyncio.wait_for(request.app.state.pool.fetchval(QUERIES["server_address"]), timeout=timeout)
     except Exception as e:  # any failure to answer is "unavailable"
         log.warning("health check failed: %r", e)
         metrics.DATABASE_UP.set(0)
@@ -104,7 +108,7 @@ async def health(request: Request) -> Response[Health]:
     listening = request.app.state.events.partitions_listening
     partitions = [PartitionHealth(k, "ok" if up else "unavailable") for k, up in sorted(listening.items())] or None
     status = "degraded" if partitions and any(p.status != "ok" for p in partitions) else "ok"
-    return Response(Health(status, "ok", feed, partitions), headers={"Cache-Control": "no-store"})
+    return Response(Health(status, "ok", feed, partitions, primary), headers={"Cache-Control": "no-store"})
 
 
 @get("/metrics", summary="Prometheus metrics", media_type="text/plain")

@@ -17,7 +17,7 @@
 CREATE OR REPLACE VIEW booking.appointment_records AS
 SELECT a.id, a.barber_id, a.user_id, a.service_name, a.start_time, a.duration_minutes,
        a.buffer_time_before, a.buffer_time_after, a.status, a.notes, a.version, a.created_at, a.updated_at,
-       a.shop_id, a.hold_expires_at, a.series_id, a.changed_by,
+       a.shop_id, a.hold_expires_at, a.series_id, a.changed_by, a.started_at, a.finished_at,
        a.start_time + make_interval(mins => a.duration_minutes) AS end_time,
        (a.start_time AT TIME ZONE b.timezone)::date AS booking_date,
        to_char(a.start_time AT TIME ZONE b.timezone,

@@ -13,6 +13,9 @@
 -- N of them; the others get 23P01. When the batch was cut at 16 and all 16 were taken
 -- while it waited (a rush wider than the batch), it raises 40001, whose retry ranks afresh. A shop of 1,000 barbers thus costs at most
 -- 16 barbers' locks per call, not 1,000 (which exhausted the lock table: 53200).
+-- Buffers given as NULL are each candidate's default for the service
+-- (booking.barber_service_buffers, 0 without one): a candidate is free, and is locked, for
+-- the blocked interval it would get.
 -- The caller inserts before its transaction ends.
 -- Locks: advisory slot locks of at most 16 barbers. Raises: BK006 barber_unavailable
 -- (nobody offers the service or works then), 23P01 slot_conflict (everyone who works then
@@ -26,7 +29,9 @@ AS $$
 DECLARE
     c_batch CONSTANT int := 16;
     v_candidates bigint[] := booking.candidate_barbers(p_shop_id, p_service);
-    v_during     tstzrange := booking.blocked_interval(p_start, p_duration_minutes, p_buffer_before, p_buffer_after);
+    -- (the interval the refusals name: the buffers given, 0 for those not given)
+    v_during     tstzrange := booking.blocked_interval(p_start, p_duration_minutes,
+                                                       coalesce(p_buffer_before, 0), coalesce(p_buffer_after, 0));
     v_batch      bigint[];
     v_choice     bigint;
     v_working    bigint;
@@ -34,7 +39,8 @@ BEGIN
     IF cardinality(v_candidates) = 0 THEN
         PERFORM booking.raise_error('barber_unavailable', format('No barber offers %s.', booking.shown(p_service)));
     END IF;
-    v_batch := booking.fairest_free_barbers(v_candidates, p_start, p_duration_minutes, v_during, c_batch);
+    v_batch := booking.fairest_free_barbers(v_candidates, p_start, p_duration_minutes, p_service,
+                                            p_buffer_before, p_buffer_after, c_batch);
     IF cardinality(v_batch) = 0 THEN
         SELECT count(*) INTO v_working FROM booking.barbers b
          WHERE b.id = ANY (v_candidates) AND booking.unavailability(b.id, b.timezone, p_start, p_duration_minutes) IS NULL;
@@ -51,9 +57,19 @@ BEGIN
     IF NOT booking.application_checks_enabled() THEN
         RETURN v_batch[1];
     END IF;
-    PERFORM booking.take_slot_locks(v_batch, array_fill(v_during, ARRAY[cardinality(v_batch)]));
+    -- Each candidate's own blocked interval (its default buffers when none are given).
+    PERFORM booking.take_slot_locks(v_batch, ARRAY(
+        SELECT booking.blocked_interval(p_start, p_duration_minutes,
+                                        coalesce(p_buffer_before, d.buffer_time_before, 0),
+                                        coalesce(p_buffer_after, d.buffer_time_after, 0))
+          FROM unnest(v_batch) WITH ORDINALITY AS c(id, n)
+          JOIN booking.barbers b ON b.id = c.id
+          LEFT JOIN booking.services s ON s.shop_id = b.shop_id AND s.name = p_service
+          LEFT JOIN booking.barber_service_buffers d ON d.barber_id = c.id AND d.service_id = s.id
+         ORDER BY c.n));
     -- A new statement: under READ COMMITTED it sees everything committed while we waited.
-    v_choice := (booking.fairest_free_barbers(v_batch, p_start, p_duration_minutes, v_during, 1))[1];
+    v_choice := (booking.fairest_free_barbers(v_batch, p_start, p_duration_minutes, p_service,
+                                              p_buffer_before, p_buffer_after, 1))[1];
     IF v_choice IS NULL AND cardinality(v_batch) < c_batch THEN
         -- The batch held every barber who was free: all are booked now.
         PERFORM booking.raise_error('slot_conflict',

@@ -16,6 +16,9 @@
 --   * its blocked interval, buffers included, overlaps no active appointment's.
 -- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
 -- book_appointment() remains the judge.
+-- Buffers given as NULL (their default) are the barber's default for the service
+-- (booking.barber_service_buffers, 0 without one), as book_appointment() books them when
+-- the caller gives none; for "any barber", each barber's own.
 -- p_barber_id NULL: the union of the free starts of every barber of shop p_shop_id (NULL:
 -- the default shop) who offers the service; a named barber is looked up in p_shop_id when
 -- given (BK003 otherwise), and the service among its shop's;
@@ -29,8 +32,8 @@ CREATE OR REPLACE FUNCTION booking.free_slots(
     p_barber_id     bigint,
     p_date          date,
     p_service       text,
-    p_buffer_before int DEFAULT 0,
-    p_buffer_after  int DEFAULT 0,
+    p_buffer_before int DEFAULT NULL,
+    p_buffer_after  int DEFAULT NULL,
     p_step_minutes  int DEFAULT 15,
     p_shop_id       bigint DEFAULT NULL)
 RETURNS TABLE (start_time timestamptz, end_time timestamptz)
@@ -48,11 +51,13 @@ DECLARE
     v_shop_id  bigint;
     v_notice   int := 0;      -- the booking policy's window (booking.effective_policy)
     v_advance  int;
+    v_service_id bigint;
+    v_before   int := p_buffer_before;   -- the buffers searched with (the barber's defaults
+    v_after    int := p_buffer_after;    -- for the service when not given)
 BEGIN
     PERFORM booking.check_local_date('p_date', p_date);
     IF p_step_minutes IS NULL OR p_step_minutes NOT BETWEEN 1 AND 1440
-       OR p_buffer_before IS NULL OR p_buffer_before NOT BETWEEN 0 AND 1440
-       OR p_buffer_after IS NULL OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
+       OR p_buffer_before NOT BETWEEN 0 AND 1440 OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
         PERFORM booking.raise_error('invalid_argument',
             format('Buffers must be 0 to 1440 minutes and the grid step 1 to 1440 minutes (got %s before, %s after, step %s).',
                    coalesce(p_buffer_before::text, 'NULL'), coalesce(p_buffer_after::text, 'NULL'),
@@ -80,7 +85,8 @@ BEGIN
         PERFORM booking.raise_error('barber_not_found', format('No barber has id %s%s.', p_barber_id,
             CASE WHEN p_shop_id IS NULL THEN '' ELSE ' in shop ' || p_shop_id END));
     END IF;
-    SELECT s.duration_minutes INTO v_duration FROM booking.services s WHERE s.shop_id = v_shop_id AND s.name = p_service;
+    SELECT s.duration_minutes, s.id INTO v_duration, v_service_id
+      FROM booking.services s WHERE s.shop_id = v_shop_id AND s.name = p_service;
     SELECT p.min_notice_minutes, p.max_advance_days INTO v_notice, v_advance
       FROM booking.effective_policy(v_shop_id, p_service) p;
     IF v_duration IS NULL THEN
@@ -90,6 +96,12 @@ BEGIN
     IF NOT booking.offers(p_barber_id, p_service) THEN
         PERFORM booking.raise_error('service_not_offered',
             format('Barber %s does not offer %s.', p_barber_id, booking.shown(p_service)));
+    END IF;
+    IF v_before IS NULL OR v_after IS NULL THEN
+        SELECT coalesce(v_before, d.buffer_time_before, 0), coalesce(v_after, d.buffer_time_after, 0)
+          INTO v_before, v_after
+          FROM (SELECT) AS one
+          LEFT JOIN booking.barber_service_buffers d ON d.barber_id = p_barber_id AND d.service_id = v_service_id;
     END IF;
     IF p_date < (now() AT TIME ZONE v_timezone)::date - 1 THEN
         RETURN;                               -- every start of that day is in the past
@@ -136,7 +148,7 @@ BEGIN
                                             make_interval(mins => p_step_minutes)) AS local_start
          WHERE local_start >= p_date AND local_start < p_date + 1
     ), candidates AS MATERIALIZED (
-        SELECT i.instant, booking.blocked_interval(i.instant, v_duration, p_buffer_before, p_buffer_after) AS blocked
+        SELECT i.instant, booking.blocked_interval(i.instant, v_duration, v_before, v_after) AS blocked
           FROM instants i
          WHERE i.instant IS NOT NULL
            AND i.instant >= now() + make_interval(mins => v_notice)          -- the policy's notice

@@ -16,6 +16,14 @@
 -- barber, the shop is the barber's (a p_shop_id that says otherwise is BK003); the service
 -- is looked up among the shop's (names are unique per shop).
 --
+-- Buffers: p_buffer_before and p_buffer_after NULL (their default: the caller gives none)
+-- are the barber's default for the service (booking.barber_service_buffers, which an admin
+-- sets with booking.set_service_buffers, e.g. from a recommendation of app/learning), 0 when
+-- it has none; read once, here, for the barber the appointment gets (for "any barber", each
+-- candidate's own). Appointments booked before a default changed keep their buffers. An
+-- idempotency key records an omitted buffer as 0 (as before defaults existed), so its
+-- replay answers the first booking, with the buffers that booking got.
+--
 -- Guarantees, in one call and one transaction:
 --   1. Idempotency: an idempotency key belongs to the acting user (p_user_id): two users
 --      never share one. With p_idempotency_key, the first call records the request and
@@ -63,8 +71,8 @@ CREATE OR REPLACE FUNCTION booking.place_appointment(
     p_user_id         bigint,
     p_service         text,
     p_start           timestamptz,
-    p_buffer_before   int  DEFAULT 0,
-    p_buffer_after    int  DEFAULT 0,
+    p_buffer_before   int  DEFAULT NULL,
+    p_buffer_after    int  DEFAULT NULL,
     p_notes           text DEFAULT NULL,
     p_idempotency_key text DEFAULT NULL,
     p_shop_id         bigint DEFAULT NULL,
@@ -91,6 +99,11 @@ DECLARE
     v_status    text := CASE WHEN p_hold THEN 'held' ELSE 'scheduled' END;
     v_expires   timestamptz;
     v_policy    boolean;
+    v_service_id bigint;
+    v_before    int := p_buffer_before;   -- the buffers the appointment gets (the defaults
+    v_after     int := p_buffer_after;    -- when the caller gives none)
+    v_default_before int;
+    v_default_after  int;
 BEGIN
     IF p_user_id IS NULL OR p_service IS NULL OR p_start IS NULL THEN
         PERFORM booking.raise_error('invalid_argument', 'p_user_id, p_service and p_start are required.');
@@ -99,8 +112,7 @@ BEGIN
         PERFORM booking.raise_error('invalid_argument',
             format('The start must be a real instant before 9999-12-31 (got %s).', p_start));
     END IF;
-    IF p_buffer_before IS NULL OR p_buffer_before NOT BETWEEN 0 AND 1440
-       OR p_buffer_after IS NULL OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
+    IF p_buffer_before NOT BETWEEN 0 AND 1440 OR p_buffer_after NOT BETWEEN 0 AND 1440 THEN
         PERFORM booking.raise_error('invalid_argument',
             format('Buffers must be whole minutes from 0 to 1440 (got %s before, %s after).',
                    coalesce(p_buffer_before::text, 'NULL'), coalesce(p_buffer_after::text, 'NULL')));
@@ -120,8 +132,10 @@ BEGIN
         END IF;
         v_request := jsonb_build_object(
             'barber_id', p_barber_id, 'user_id', p_user_id, 'service', p_service,
-            'start', extract(epoch FROM p_start), 'buffer_before', p_buffer_before,
-            'buffer_after', p_buffer_after, 'notes', p_notes)
+            -- (a buffer not given is recorded as 0, as before defaults existed: a key's
+            -- request reads the same whether its buffers were omitted or given as 0)
+            'start', extract(epoch FROM p_start), 'buffer_before', coalesce(p_buffer_before, 0),
+            'buffer_after', coalesce(p_buffer_after, 0), 'notes', p_notes)
             -- (keys recorded before shops carry no shop: the same request still matches)
             || CASE WHEN p_shop_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('shop_id', p_shop_id) END
             || CASE WHEN p_hold THEN '{"hold": true}'::jsonb ELSE '{}'::jsonb END;
@@ -157,8 +171,9 @@ BEGIN
     -- The service, and whether the shop's booking policy limits when a client may book it.
     SELECT s.duration_minutes,
            coalesce(s.min_notice_minutes, h.min_notice_minutes) > 0
-           OR coalesce(s.max_advance_days, h.max_advance_days) IS NOT NULL
-      INTO v_duration, v_policy
+           OR coalesce(s.max_advance_days, h.max_advance_days) IS NOT NULL,
+           s.id
+      INTO v_duration, v_policy, v_service_id
       FROM booking.services s JOIN booking.shops h ON h.id = s.shop_id
      WHERE s.shop_id = v_shop_id AND s.name = p_service;
     IF NOT FOUND THEN
@@ -181,6 +196,13 @@ BEGIN
         PERFORM booking.raise_error('service_not_offered',
             format('Barber %s does not offer %s.', v_barber_id, booking.shown(p_service)));
     END IF;
+    -- The buffers the caller did not give: the barber's default for the service, else 0.
+    IF v_before IS NULL OR v_after IS NULL THEN
+        SELECT d.buffer_time_before, d.buffer_time_after INTO v_default_before, v_default_after
+          FROM booking.barber_service_buffers d WHERE d.barber_id = v_barber_id AND d.service_id = v_service_id;
+        v_before := coalesce(v_before, v_default_before, 0);
+        v_after := coalesce(v_after, v_default_after, 0);
+    END IF;
     -- The barber's row, shared: a change of their working hours or time off (which updates
     -- it first) is either committed before the check below, which then sees it, or waits
     -- for this booking and then sees it (set_working_hours, add_time_off).
@@ -194,7 +216,7 @@ BEGIN
     -- 3. Serialise with every booking that could overlap this one.
     IF booking.application_checks_enabled() THEN
         PERFORM booking.take_slot_locks(ARRAY[v_barber_id],
-            ARRAY[booking.blocked_interval(p_start, v_duration, p_buffer_before, p_buffer_after)]);
+            ARRAY[booking.blocked_interval(p_start, v_duration, v_before, v_after)]);
     END IF;
 
     IF p_hold THEN
@@ -208,7 +230,7 @@ BEGIN
             (barber_id, shop_id, user_id, service_name, start_time, duration_minutes,
              buffer_time_before, buffer_time_after, notes, status, hold_expires_at)
         VALUES (v_barber_id, v_shop_id, p_user_id, p_service, p_start, v_duration,
-                p_buffer_before, p_buffer_after, p_notes, v_status, v_expires)
+                v_before, v_after, p_notes, v_status, v_expires)
         RETURNING a.* INTO v_row;
     ELSE
         -- A snapshot older than this statement: the trigger may not see the winner.
@@ -217,7 +239,7 @@ BEGIN
                 (barber_id, shop_id, user_id, service_name, start_time, duration_minutes,
                  buffer_time_before, buffer_time_after, notes, status, hold_expires_at)
             VALUES (v_barber_id, v_shop_id, p_user_id, p_service, p_start, v_duration,
-                    p_buffer_before, p_buffer_after, p_notes, v_status, v_expires)
+                    v_before, v_after, p_notes, v_status, v_expires)
             RETURNING a.* INTO v_row;
         EXCEPTION WHEN exclusion_violation THEN
             GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
@@ -225,7 +247,7 @@ BEGIN
                 RAISE;                       -- the trigger's own 23P01, naming the appointment
             END IF;
             PERFORM booking.raise_snapshot_conflict(v_barber_id,
-                booking.blocked_interval(p_start, v_duration, p_buffer_before, p_buffer_after));
+                booking.blocked_interval(p_start, v_duration, v_before, v_after));
         END;
     END IF;
 

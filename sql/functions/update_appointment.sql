@@ -8,7 +8,10 @@
 -- Who may act (booking.actor_role, within booking.acting_role): the client who booked may
 -- reschedule, change buffers and notes, and cancel; the appointment's barber and admins may
 -- also make the status changes booking.status_transitions reserves to staff (confirm,
--- complete, no-show). Anyone else is told the appointment does not exist.
+-- start, complete, no-show). Anyone else is told the appointment does not exist.
+-- An appointment in progress (started: booking.start_appointment) may not be moved to
+-- another barber or time any more (BK010); its notes and buffers may change. The times it
+-- started and finished are stamped by the trigger stamp_appointment_version.
 --
 -- Guarantees: the change is applied to the current version atomically (row lock); with
 -- p_expected_version it is applied only to that version; the version grows by one when
@@ -81,6 +84,13 @@ BEGIN
         RETURN;
     END IF;
     PERFORM booking.check_status_transition(v_old.id, v_old.status, v_new.status, v_actor);
+    IF v_old.status = 'in_progress'
+       AND (v_new.barber_id, v_new.start_time) IS DISTINCT FROM (v_old.barber_id, v_old.start_time) THEN
+        PERFORM booking.raise_error('invalid_status_transition',
+            format('Appointment %s is in progress (started %s): it can no longer be moved.',
+                   p_appointment_id, booking.rfc3339(v_old.started_at)),
+            'Finish it (booking.finish_appointment), then book the next one.');
+    END IF;
     -- The shop's booking policy: a client's cut-offs and window (staff may override).
     PERFORM booking.assert_change_allowed(v_old, v_new, v_actor);
 

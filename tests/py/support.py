@@ -20,6 +20,8 @@ TABLES = (
     "services",
     "webhook_subscriptions",
     "webhook_deliveries",
+    "barber_service_buffers",
+    "booking_attempts",
 )
 
 

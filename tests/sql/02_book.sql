@@ -32,7 +32,12 @@ SELECT results_eq(
     $$SELECT buffer_time_before, buffer_time_after, notes IS NULL
         FROM booking.appointments WHERE barber_id = 9002$$,
     $$VALUES (0, 0, true)$$,
-    'omitted buffers default to 0 and omitted notes to NULL');
+    'omitted buffers default to 0 (no default buffers set for the barber) and omitted notes to NULL');
+SELECT results_eq(
+    $$SELECT buffer_time_before, buffer_time_after
+        FROM booking.book_appointment(9005, 1002, 'TAP Shave', '2030-06-03 16:00Z', NULL, 5)$$,
+    $$VALUES (0, 5)$$,
+    'a NULL buffer is the barber''s default for the service, 0 without one (BK008 before issue 18)');
 SELECT lives_ok(
     $$SELECT * FROM booking.book_appointment(p_start => '2030-06-03 12:00Z', p_service => 'TAP Shave',
                                              p_notes => NULL, p_user_id => 1002, p_barber_id => 9002)$$,
@@ -133,8 +138,6 @@ FROM (VALUES
      'a negative buffer_after is BK008'),
     ($$SELECT * FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-10 10:00Z', 1441, 0)$$,
      'a buffer longer than a day is BK008'),
-    ($$SELECT * FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-10 10:00Z', NULL, 0)$$,
-     'a NULL buffer_before is BK008'),
     ($$SELECT * FROM booking.book_appointment(9001, NULL, 'TAP Haircut', '2030-06-10 10:00Z')$$,
      'a NULL user is BK008'),
     ($$SELECT * FROM booking.book_appointment(9001, 1001, NULL, '2030-06-10 10:00Z')$$,

@@ -90,7 +90,7 @@ SELECT set_eq(
     CASE r WHEN 'booking_app' THEN ARRAY['authenticate_token', 'relay_change_feed', 'open_logical_change_feed',
                                          'open_outbox_change_feed', 'change_feed_status',
                                          'claim_webhook_deliveries', 'finish_webhook_delivery', 'webhook_backlog',
-                                         'purge_webhook_deliveries'] ELSE ARRAY[]::text[] END
+                                         'purge_webhook_deliveries', 'record_booking_attempt'] ELSE ARRAY[]::text[] END
         || ARRAY['book_appointment', 'hold_slot', 'confirm_hold', 'book_series', 'cancel_following', 'update_appointment', 'cancel_appointment', 'get_appointment', 'list_appointments', 'local_start',
                  'purge_expired_idempotency_keys', 'purge_expired_appointment_events', 'free_slots', 'events_since',
                  'latest_event_id', 'blocked_interval', 'with_settings', 'parse_local_date', 'parse_local_time',
@@ -99,7 +99,8 @@ SELECT set_eq(
                  'list_barbers', 'list_services', 'get_barber', 'shop_of_id',
                  'calendar_feed', 'issue_calendar_key', 'revoke_calendar_key',
                  'create_webhook', 'list_webhooks', 'rotate_webhook_secret', 'delete_webhook', 'disable_webhook',
-                 'enable_webhook', 'send_test_webhook', 'list_webhook_deliveries']
+                 'enable_webhook', 'send_test_webhook', 'list_webhook_deliveries',
+                 'start_appointment', 'finish_appointment', 'service_durations', 'set_service_buffers', 'slot_demand']
         || CASE r WHEN 'booking_client' THEN ARRAY['create_shop'] ELSE ARRAY[]::text[] END,
     r || ' may execute these functions of schema booking and no other')
 FROM unnest(ARRAY['booking_app', 'booking_client']) AS r;

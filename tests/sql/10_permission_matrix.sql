@@ -31,7 +31,9 @@ INSERT INTO decided_tables VALUES
     ('partition_membership','{}',      '{}'),          -- a partition's number: the operator's
     ('calendar_keys',      '{}',       '{}'),          -- feed key hashes: only calendar_feed()
     ('webhook_subscriptions','{}',     '{}'),          -- secrets: only the worker's claim
-    ('webhook_deliveries', '{}',       '{}');          -- through list_webhook_deliveries()
+    ('webhook_deliveries', '{}',       '{}'),          -- through list_webhook_deliveries()
+    ('barber_service_buffers','{}',    '{}'),          -- through service_durations()/set_service_buffers()
+    ('booking_attempts',   '{}',       '{}');          -- written by record_booking_attempt(), read by slot_demand()
 
 CREATE TEMP TABLE decided_functions (sig text PRIMARY KEY, app boolean, client boolean);
 INSERT INTO decided_functions VALUES
@@ -79,6 +81,18 @@ INSERT INTO decided_functions VALUES
     ('booking.create_shop_at(bigint,text,text,bigint)',                         false, false),
     ('booking.grant_staff_role(bigint,text,bigint,bigint,integer)',             false, false),
     ('booking.join_cluster(integer)',                                           false, false),
+    -- Learning from history (issue 18): staff start and finish appointments (actor_role,
+    -- through update_appointment); a barber's durations for it and its shop's admins
+    -- (assert_barber_staff); default buffers for the admins (assert_shop_admin); the demand
+    -- the conflict model reads (no personal data); the service records its own refused
+    -- attempts; the shop's whole history is the operator's (python -m app learn).
+    ('booking.start_appointment(bigint,bigint,integer)',                        true,  true),
+    ('booking.finish_appointment(bigint,bigint,integer)',                       true,  true),
+    ('booking.service_durations(bigint,bigint,timestamp with time zone)',       true,  true),
+    ('booking.set_service_buffers(bigint,text,integer,integer,jsonb,bigint)',   true,  true),
+    ('booking.slot_demand(bigint,date)',                                        true,  true),
+    ('booking.record_booking_attempt(bigint,bigint,text,timestamp with time zone)', true, false),
+    ('booking.booking_history(bigint,timestamp with time zone)',                false, false),
     -- Shop operations: for a shop's admin named as the actor (assert_shop_admin); a
     -- shop itself is made by internal callers only.
     ('booking.create_barber(bigint,text,text,bigint)',                          true,  true),
@@ -147,7 +161,7 @@ INSERT INTO decided_functions VALUES
     ('booking.check_local_date(text,date)',                                     false, false),
     ('booking.check_local_time(text,time without time zone)',                   false, false),
     ('booking.raise_snapshot_conflict(bigint,tstzrange)',                       false, false),
-    ('booking.fairest_free_barbers(bigint[],timestamp with time zone,integer,tstzrange,integer)', false, false),
+    ('booking.fairest_free_barbers(bigint[],timestamp with time zone,integer,text,integer,integer,integer)', false, false),
     ('booking.unavailability(bigint,text,timestamp with time zone,integer)',    false, false),
     ('booking.place_appointment(bigint,bigint,text,timestamp with time zone,integer,integer,text,text,bigint,boolean)', false, false),
     ('booking.store_api_token(bytea,bigint,text,bigint,timestamp with time zone,bigint)', false, false),
@@ -187,7 +201,8 @@ CREATE TEMP TABLE secret_tables (tbl text);
 INSERT INTO secret_tables VALUES ('api_tokens'), ('staff'), ('idempotency_keys'), ('appointment_events'),
                                  ('appointment_changes'),
                                  ('appointments'), ('time_off'), ('retention_policy'), ('calendar_keys'),
-                                 ('webhook_subscriptions'), ('webhook_deliveries');
+                                 ('webhook_subscriptions'), ('webhook_deliveries'), ('barber_service_buffers'),
+                                 ('booking_attempts');
 
 SELECT plan(
       7                                                                       -- fixed tests

@@ -3,22 +3,24 @@
 -- actor, update_appointment() does exactly what the table says: the change, BK010 when the
 -- table has no such move (or the status is final), BK012 when only staff may make it.
 BEGIN;
-SELECT plan(41);
+SELECT plan(61);
 \ir fixtures.psql
 
 SELECT set_eq($$SELECT from_status, to_status, allowed_to FROM booking.status_transitions$$,
               $$VALUES ('scheduled', 'confirmed', 'staff'), ('scheduled', 'completed', 'staff'),
                        ('scheduled', 'cancelled', 'client'), ('scheduled', 'no_show', 'staff'),
                        ('confirmed', 'completed', 'staff'), ('confirmed', 'cancelled', 'client'),
-                       ('confirmed', 'no_show', 'staff'), ('held', 'cancelled', 'client')$$,
+                       ('confirmed', 'no_show', 'staff'), ('held', 'cancelled', 'client'),
+                       ('scheduled', 'in_progress', 'staff'), ('confirmed', 'in_progress', 'staff'),
+                       ('in_progress', 'completed', 'staff')$$,
               'booking.status_transitions holds the file''s rows');
 
 -- One appointment per (from status, to status, actor), each in its own hour of barber 9001
 -- (the client 1001 books; 2001 is the barber of 9001).
 CREATE TEMP TABLE cases AS
 SELECT f.s AS from_status, t.s AS to_status, actor, row_number() OVER () AS n
-  FROM unnest(ARRAY['scheduled', 'confirmed', 'completed', 'cancelled', 'no_show']) AS f(s),
-       unnest(ARRAY['scheduled', 'confirmed', 'completed', 'cancelled', 'no_show']) AS t(s),
+  FROM unnest(ARRAY['scheduled', 'confirmed', 'in_progress', 'completed', 'cancelled', 'no_show']) AS f(s),
+       unnest(ARRAY['scheduled', 'confirmed', 'in_progress', 'completed', 'cancelled', 'no_show']) AS t(s),
        unnest(ARRAY['client', 'barber']) AS actor
  WHERE f.s <> t.s;
 ALTER TABLE cases ADD COLUMN appointment bigint;

@@ -49,7 +49,12 @@ DATES = [
     "'5874897-12-31'",
 ]
 DOUBLES = ["NULL", "0", "-1", "0.5", "1e308", "'NaN'::float8", "'Infinity'::float8", "'-Infinity'::float8"]
-URLS = [*TEXTS, "'http://' || repeat('a', 3000)", "'https://example.com/' || repeat('é', 1000)", "'http://[::1]:99999/'"]
+URLS = [
+    *TEXTS,
+    "'http://' || repeat('a', 3000)",
+    "'https://example.com/' || repeat('é', 1000)",
+    "'http://[::1]:99999/'",
+]
 EVENT_LISTS = [
     "NULL",
     "ARRAY[]::text[]",
@@ -396,9 +401,7 @@ CASES = {
         name: list(calls(name, ["1", "1", "3001"], [BIGINTS, [*BIGINTS, "1"], BIGINTS]))
         for name in ("rotate_webhook_secret", "delete_webhook", "disable_webhook", "send_test_webhook")
     },
-    "enable_webhook": list(
-        calls("enable_webhook", ["1", "1", "NULL", "3001"], [BIGINTS, BIGINTS, INSTANTS, BIGINTS])
-    ),
+    "enable_webhook": list(calls("enable_webhook", ["1", "1", "NULL", "3001"], [BIGINTS, BIGINTS, INSTANTS, BIGINTS])),
     "list_webhook_deliveries": list(
         calls(
             "list_webhook_deliveries",
@@ -418,6 +421,50 @@ CASES = {
     ),
     "webhook_backlog": ["SELECT * FROM booking.webhook_backlog()"],
     "purge_webhook_deliveries": ["SELECT * FROM booking.purge_webhook_deliveries()"],
+    # Issue 18: check-in and check-out (finish: of the appointment its first argument starts),
+    # the durations and default buffers of a barber, the demand the conflict model reads, a
+    # refused attempt recorded.
+    "start_appointment": list(
+        calls("start_appointment", ["{appointment}", "3001", "NULL"], [BIGINTS, [*BIGINTS, "1001"], INTS])
+    ),
+    "finish_appointment": list(
+        calls(
+            "finish_appointment",
+            ["(SELECT s.id FROM booking.start_appointment({appointment}, 3001) AS s)", "3001", "NULL"],
+            [[*BIGINTS, "{appointment}"], [*BIGINTS, "1001"], INTS],
+        )
+    ),
+    "service_durations": list(
+        calls("service_durations", ["2", "3001", "NULL"], [[*BIGINTS, "1"], [*BIGINTS, "1001"], INSTANTS])
+    ),
+    "set_service_buffers": list(
+        calls(
+            "set_service_buffers",
+            ["2", "'Haircut'", "5", "10", "NULL", "3001"],
+            [
+                BIGINTS,
+                TEXTS,
+                INTS,
+                INTS,
+                [
+                    "NULL",
+                    "'{}'::jsonb",
+                    "'[]'::jsonb",
+                    "'null'::jsonb",
+                    "(SELECT jsonb_object_agg(g, repeat('x', 100)) FROM generate_series(1, 100) AS g)",
+                ],
+                [*BIGINTS, "1001"],
+            ],
+        )
+    ),
+    "slot_demand": list(calls("slot_demand", ["2", "(now() + interval '3 days')::date"], [[*BIGINTS, "1"], DATES])),
+    "record_booking_attempt": list(
+        calls(
+            "record_booking_attempt",
+            ["2", "NULL", "'Haircut'", "now() + interval '3 days'"],
+            [[*BIGINTS, "1"], BIGINTS, TEXTS, INSTANTS],
+        )
+    ),
 }
 # Granted, and not called here: the change feed's own (the service's relay calls them with
 # what the database gave it), the helpers the service's statements compose (with_settings,

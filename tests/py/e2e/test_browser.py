@@ -383,3 +383,47 @@ async def test_the_barbers_day_updates_live(context, http, shop, day):
     assert "09:30" in await row.inner_text()
     assert "1 appointment" in await page.inner_text("#day-summary")
     await page.screenshot(path=str(OUT / "booking-page-barber-day.png"), full_page=True)
+
+
+async def test_the_barber_starts_and_finishes_with_one_click_each(context, http, shop, day, clean_db):
+    """Issue 18: on its day view the barber's token gets Start, then Finish, on each
+    appointment (one click each; the server stamps the times); the buffer recommendations
+    are shown to it in words. A client's token gets neither."""
+    made = await http.post(
+        "/appointments",
+        headers=shop.client,
+        json={"barber_id": shop.barber, "service": "Haircut", "booking_date": day.isoformat(), "booking_time": "11:00"},
+    )
+    assert made.status_code == 201, made.text
+    appointment = made.json()["id"]
+    client_page = await context.new_page()
+    await open_page(client_page, bearer(shop.client), str(shop.barber), "Haircut", day)
+    await client_page.locator(f'#day li.appointment[data-id="{appointment}"]').wait_for(timeout=WAIT_MS)
+    assert await client_page.locator("#day button.start").count() == 0
+    assert await client_page.locator("#advice-heading").is_hidden()
+
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await open_page(page, bearer(shop.barber_staff), str(shop.barber), "Haircut", day)
+    row = page.locator(f'#day li.appointment[data-id="{appointment}"]')
+    await row.locator("button.start").wait_for(timeout=WAIT_MS)
+    assert "No finished appointments yet" in await page.inner_text("#advice")
+    await row.locator("button.start").click()
+    await page.wait_for_selector("#message.msg-success")
+    assert "Started at" in await page.inner_text("#message")
+    assert (
+        await clean_db.fetchval("SELECT status FROM booking.appointments WHERE id = $1", appointment) == "in_progress"
+    )
+    await row.locator("button.finish").wait_for(timeout=WAIT_MS)
+    assert "in progress since" in await row.inner_text()
+    await row.locator("button.finish").click()
+    await page.wait_for_function(
+        "() => (document.querySelector('#message') || {}).textContent?.startsWith('Finished at')"
+    )
+    done = await clean_db.fetchrow(
+        "SELECT status, started_at, finished_at FROM booking.appointments WHERE id = $1", appointment
+    )
+    assert done["status"] == "completed" and done["finished_at"] >= done["started_at"]
+    await row.locator("button.finish").wait_for(state="detached", timeout=WAIT_MS)
+    assert not errors, errors

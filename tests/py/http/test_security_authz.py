@@ -70,6 +70,18 @@ MATRIX: dict[str, dict[str, int]] = {
     "POST /shops/1/webhooks/{webhook}/test": {c: 202 if c == "admin" else 403 for c in CALLERS},
     "GET /shops/1/webhooks/{webhook}/deliveries": {c: 200 if c == "admin" else 403 for c in CALLERS},
     "DELETE /shops/1/webhooks/{webhook}": {c: 204 if c == "admin" else 403 for c in CALLERS},
+    # Issue 18: check-in and check-out are its barber's and its shop's admins' (the client who
+    # booked it sees it: 403; finishing one never started is refused by the order: 409); the
+    # durations learned from are the barber's and the admins'; applying a default, the
+    # admins' (here without history to learn from: 422).
+    "POST /appointments/{id}/start": {
+        c: 200 if c in ("barber_own", "admin") else 403 if c == "client_own" else 404 for c in CALLERS
+    },
+    "POST /appointments/{id}/finish": {
+        c: 409 if c in ("barber_own", "admin") else 403 if c == "client_own" else 404 for c in CALLERS
+    },
+    "GET /barbers/{barber}/buffer-recommendations": {c: 200 if c in ("barber_own", "admin") else 403 for c in CALLERS},
+    "POST /barbers/{barber}/buffer-recommendations/apply": {c: 422 if c == "admin" else 403 for c in CALLERS},
 }
 for row in MATRIX.values():
     row.update(dict.fromkeys(UNAUTHENTICATED, 401))
@@ -102,6 +114,7 @@ BODIES = {
         "reschedule_cutoff_minutes": 0,
     },
     "POST /shops/1/barbers": lambda shop, day: {"name": "New barber"},
+    "POST /barbers/{barber}/buffer-recommendations/apply": lambda shop, day: {"service": "Haircut"},
     "POST /shops/1/webhooks": lambda shop, day: {"url": "https://93.184.216.34/hook"},
     "PUT /barbers/{barber}/working-hours": lambda shop, day: [
         {"weekday": d, "opens_at": "08:00", "closes_at": "19:00"} for d in range(1, 7)
