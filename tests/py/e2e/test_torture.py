@@ -65,7 +65,8 @@ def test_short_partitioned_torture_run_finds_no_violation():
     )
     crashes = re.search(r"(\d+) partition crashes", summary[0])
     assert crashes and int(crashes.group(1)) >= 2, summary[0]  # during the load, and the last one
-    assert " 1 shop move," in summary[0], summary[0]
+    # the move may fail when a small fault terminates its session: it is tried again
+    assert re.search(r" 1 shop move( \(\d failed\))?,", summary[0]), summary[0]
     assert not summary[0].startswith("torture: 0 ops")
     cluster = re.search(r"cluster of 2 partitions in (\S+)", proc.stderr)
     assert cluster and not Path(cluster.group(1)).exists(), "the cluster's directory was not removed"
