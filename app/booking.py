@@ -228,8 +228,8 @@ async def _place(
     booking_time: time | str,
     service: str,
     barber_id: int | None,
-    buffer_time_before: int | None = None,
-    buffer_time_after: int | None = None,
+    buffer_time_before: int | None = 0,
+    buffer_time_after: int | None = 0,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
@@ -239,7 +239,7 @@ async def _place(
     kind of row it makes.
 
     Book `service` with `barber_id` at the barber's local `booking_date` `booking_time`.
-    Buffers None (the default) are the barber's default for the service
+    Buffers None are the barber's default for the service
     (booking.set_service_buffers; 0 when none was set).
 
     barber_id None books "any barber" of shop `shop_id` (None: the default shop, 1): the
@@ -286,8 +286,8 @@ async def create_booking(
     booking_time: time | str,
     service: str,
     barber_id: int | None,
-    buffer_time_before: int | None = None,
-    buffer_time_after: int | None = None,
+    buffer_time_before: int | None = 0,
+    buffer_time_after: int | None = 0,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
@@ -326,8 +326,8 @@ async def hold_slot(
     booking_time: time | str,
     service: str,
     barber_id: int | None,
-    buffer_time_before: int | None = None,
-    buffer_time_after: int | None = None,
+    buffer_time_before: int | None = 0,
+    buffer_time_after: int | None = 0,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,
@@ -375,8 +375,8 @@ async def book_series(
     barber_id: int,
     every_weeks: int,
     count: int,
-    buffer_time_before: int | None = None,
-    buffer_time_after: int | None = None,
+    buffer_time_before: int | None = 0,
+    buffer_time_after: int | None = 0,
     notes: str | None = None,
     idempotency_key: str | None = None,
     acting_role: str | None = None,

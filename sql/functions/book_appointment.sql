@@ -11,9 +11,10 @@
 -- barber, the shop is the barber's (a p_shop_id that says otherwise is BK003); the service
 -- is looked up among the shop's (names are unique per shop).
 --
--- Buffers omitted (or NULL) are the barber's default for the service
+-- Buffers given as NULL are the barber's default for the service
 -- (booking.barber_service_buffers, set by an admin with booking.set_service_buffers), 0
--- when it has none (booking.place_appointment).
+-- when it has none (booking.place_appointment); omitted, they are 0 (the contract's default;
+-- the HTTP service passes NULL for a body without them).
 --
 -- Guarantees, in one call and one transaction:
 --   1. Idempotency: an idempotency key belongs to the acting user (p_user_id): two users
@@ -59,8 +60,8 @@ CREATE OR REPLACE FUNCTION booking.book_appointment(
     p_user_id         bigint,
     p_service         text,
     p_start           timestamptz,
-    p_buffer_before   int  DEFAULT NULL,
-    p_buffer_after    int  DEFAULT NULL,
+    p_buffer_before   int  DEFAULT 0,
+    p_buffer_after    int  DEFAULT 0,
     p_notes           text DEFAULT NULL,
     p_idempotency_key text DEFAULT NULL,
     p_shop_id         bigint DEFAULT NULL)

@@ -18,7 +18,7 @@
 -- With p_idempotency_key K (at most 190 characters), occurrence k is booked with key
 -- K#k: the same series request replays every occurrence (replayed = true), another request
 -- with the same key is BK002.
--- Buffers omitted are the barber's default for the service, as for one booking.
+-- Buffers given as NULL are the barber's default for the service, as for one booking.
 -- Limits: 1 to 100 occurrences, every 1 to 52 weeks.
 -- Locks: those of book_appointment, for each occurrence, in date order.
 -- Raises: what book_appointment raises (23P01, BK002, BK003, BK004, BK005, BK006, BK007,
@@ -32,8 +32,8 @@ CREATE OR REPLACE FUNCTION booking.book_series(
     p_local_time      time,
     p_every_weeks     int,
     p_count           int,
-    p_buffer_before   int  DEFAULT NULL,
-    p_buffer_after    int  DEFAULT NULL,
+    p_buffer_before   int  DEFAULT 0,
+    p_buffer_after    int  DEFAULT 0,
     p_notes           text DEFAULT NULL,
     p_idempotency_key text DEFAULT NULL,
     p_shop_id         bigint DEFAULT NULL)

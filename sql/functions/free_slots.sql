@@ -16,7 +16,7 @@
 --   * its blocked interval, buffers included, overlaps no active appointment's.
 -- It reads a snapshot and takes no lock, so a slot may be gone by the time it is booked:
 -- book_appointment() remains the judge.
--- Buffers given as NULL (their default) are the barber's default for the service
+-- Buffers given as NULL are the barber's default for the service
 -- (booking.barber_service_buffers, 0 without one), as book_appointment() books them when
 -- the caller gives none; for "any barber", each barber's own.
 -- p_barber_id NULL: the union of the free starts of every barber of shop p_shop_id (NULL:
@@ -32,8 +32,8 @@ CREATE OR REPLACE FUNCTION booking.free_slots(
     p_barber_id     bigint,
     p_date          date,
     p_service       text,
-    p_buffer_before int DEFAULT NULL,
-    p_buffer_after  int DEFAULT NULL,
+    p_buffer_before int DEFAULT 0,
+    p_buffer_after  int DEFAULT 0,
     p_step_minutes  int DEFAULT 15,
     p_shop_id       bigint DEFAULT NULL)
 RETURNS TABLE (start_time timestamptz, end_time timestamptz)

@@ -7,8 +7,8 @@
 -- hold_minutes (booking.shops, 5 unless changed). booking.confirm_hold() makes it the
 -- appointment; cancel_appointment() releases it; once expired it blocks nobody (the overlap
 -- trigger turns it into 'expired' when a write would meet it, and availability skips it),
--- with no sweeper. Holds count against nothing once expired or confirmed. Buffers omitted
--- are the barber's default for the service, as for a booking.
+-- with no sweeper. Holds count against nothing once expired or confirmed. Buffers given
+-- as NULL are the barber's default for the service, as for a booking.
 -- Locks: those of booking.book_appointment() (booking.place_appointment()).
 -- Raises: those of booking.book_appointment(), and BK002 for a key first used for a booking.
 CREATE OR REPLACE FUNCTION booking.hold_slot(
@@ -16,8 +16,8 @@ CREATE OR REPLACE FUNCTION booking.hold_slot(
     p_user_id         bigint,
     p_service         text,
     p_start           timestamptz,
-    p_buffer_before   int  DEFAULT NULL,
-    p_buffer_after    int  DEFAULT NULL,
+    p_buffer_before   int  DEFAULT 0,
+    p_buffer_after    int  DEFAULT 0,
     p_notes           text DEFAULT NULL,
     p_idempotency_key text DEFAULT NULL,
     p_shop_id         bigint DEFAULT NULL)

@@ -154,10 +154,10 @@ SELECT has_function('booking', 'book_appointment',
                     'booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text, bigint) exists');
 SELECT is(pg_get_function_arguments('booking.book_appointment(bigint, bigint, text, timestamptz, int, int, text, text, bigint)'::regprocedure),
           'p_barber_id bigint, p_user_id bigint, p_service text, p_start timestamp with time zone, '
-          'p_buffer_before integer DEFAULT NULL::integer, p_buffer_after integer DEFAULT NULL::integer, '
-          'p_notes text DEFAULT NULL::text, p_idempotency_key text DEFAULT NULL::text, p_shop_id bigint DEFAULT NULL::bigint',
-          'book_appointment has the contract''s parameter names and defaults (buffers omitted: the barber''s '
-          'default for the service, 0 without one; issue 18)');
+          'p_buffer_before integer DEFAULT 0, p_buffer_after integer DEFAULT 0, p_notes text DEFAULT NULL::text, '
+          'p_idempotency_key text DEFAULT NULL::text, p_shop_id bigint DEFAULT NULL::bigint',
+          'book_appointment has the contract''s parameter names and defaults (buffers given as NULL: the '
+          'barber''s default for the service; issue 18)');
 SELECT has_function('booking', 'update_appointment', ARRAY['bigint', 'bigint', 'jsonb', 'integer'],
                     'booking.update_appointment(bigint, bigint, jsonb, int) exists');
 SELECT is(pg_get_function_arguments('booking.update_appointment(bigint, bigint, jsonb, int)'::regprocedure),

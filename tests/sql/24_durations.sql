@@ -126,16 +126,16 @@ SELECT results_eq($$SELECT buffer_time_before, buffer_time_after, basis->>'n', s
 SELECT results_eq(format('SELECT buffer_time_before, buffer_time_after, version FROM booking.appointments WHERE id = %s', :before_default),
                   $$VALUES (0, 0, 1)$$, 'the appointment booked before is untouched');
 SELECT results_eq($$SELECT buffer_time_before, buffer_time_after
-                      FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-04 12:00Z')$$,
-                  $$VALUES (5, 10)$$, 'a new booking that gives no buffer gets the default');
+                      FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-04 12:00Z', NULL, NULL)$$,
+                  $$VALUES (5, 10)$$, 'a new booking whose buffers are NULL gets the default');
 SELECT results_eq($$SELECT buffer_time_before, buffer_time_after
                       FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-04 14:00Z', 0, 3)$$,
                   $$VALUES (0, 3)$$, 'buffers given are kept');
 SELECT results_eq($$SELECT buffer_time_before, buffer_time_after
-                      FROM booking.book_appointment(9001, 1001, 'TAP Shave', '2030-06-04 16:00Z')$$,
+                      FROM booking.book_appointment(9001, 1001, 'TAP Shave', '2030-06-04 16:00Z', NULL, NULL)$$,
                   $$VALUES (0, 0)$$, 'another service of that barber has no default');
 SELECT results_eq($$SELECT buffer_time_before, buffer_time_after
-                      FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-04 12:00Z')$$,
+                      FROM booking.book_appointment(9002, 1001, 'TAP Haircut', '2030-06-04 12:00Z', NULL, NULL)$$,
                   $$VALUES (0, 0)$$, 'nor does another barber');
 -- 12:00-12:30 with 5/10 blocks 11:55-12:40: a haircut at 12:45 (blocking 12:40-13:25) fits,
 -- one at 11:30 (blocking 11:25-12:10) does not.
@@ -143,8 +143,8 @@ SELECT results_eq($$SELECT buffer_time_before, buffer_time_after
 -- 5/10), 14:00-14:33, 16:00-16:15. A haircut at 10:30 with the default blocks 10:25-11:10
 -- (taken), without buffers 10:30-11:00 (free); one at 12:45 blocks 12:40-13:25 (free).
 SELECT ok((SELECT bool_and(s.start_time <> '2030-06-04 10:30Z') AND bool_or(s.start_time = '2030-06-04 12:45Z')
-             FROM booking.free_slots(9001, '2030-06-04', 'TAP Haircut') AS s),
-          'the slot search without buffers uses the default too (10:30 is not offered, 12:45 is)');
+             FROM booking.free_slots(9001, '2030-06-04', 'TAP Haircut', NULL, NULL) AS s),
+          'the slot search with NULL buffers uses the default too (10:30 is not offered, 12:45 is)');
 SELECT ok((SELECT bool_or(s.start_time = '2030-06-04 10:30Z')
              FROM booking.free_slots(9001, '2030-06-04', 'TAP Haircut', 0, 0) AS s),
           'with buffers given (0, 0) 10:30 is offered');
@@ -153,7 +153,7 @@ SELECT throws_ok($$SELECT * FROM booking.book_appointment(9001, 1001, 'TAP Hairc
 SELECT is((SELECT count(*)::int FROM booking.set_service_buffers(9001, 'TAP Haircut', NULL, NULL, NULL, 2002)), 0,
           'both NULL remove the default');
 SELECT results_eq($$SELECT buffer_time_before, buffer_time_after
-                      FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-04 17:00Z')$$,
+                      FROM booking.book_appointment(9001, 1001, 'TAP Haircut', '2030-06-04 17:00Z', NULL, NULL)$$,
                   $$VALUES (0, 0)$$, 'then bookings get 0 again');
 -- "Any barber" in a shop of two: X (one appointment, 10:30, and a default of 10 minutes
 -- after) and Y (two). At 10:00 X is the fairer, but with its default a haircut blocks
@@ -169,7 +169,7 @@ SELECT count(*) AS booked FROM (
     UNION ALL SELECT booking.book_appointment(:y, 1001, 'TAP Cut', '2030-06-04 08:00Z', 0, 0)
     UNION ALL SELECT booking.book_appointment(:y, 1001, 'TAP Cut', '2030-06-04 08:30Z', 0, 0)) AS t \gset
 SELECT is(:booked::int, 3, 'X has one appointment at 10:30, Y two');
-SELECT is((SELECT barber_id FROM booking.book_appointment(NULL, 1002, 'TAP Cut', '2030-06-04 10:00Z', p_shop_id => :s2)),
+SELECT is((SELECT barber_id FROM booking.book_appointment(NULL, 1002, 'TAP Cut', '2030-06-04 10:00Z', NULL, NULL, p_shop_id => :s2)),
           :y::bigint, '"any barber" checks each barber with its own default buffers');
 
 -- 7. The history: finished appointments of the past, own late start and overrun, for staff.
