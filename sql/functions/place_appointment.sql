@@ -16,12 +16,13 @@
 -- barber, the shop is the barber's (a p_shop_id that says otherwise is BK003); the service
 -- is looked up among the shop's (names are unique per shop).
 --
--- Buffers: p_buffer_before and p_buffer_after NULL (their default: the caller gives none)
--- are the barber's default for the service (booking.barber_service_buffers, which an admin
+-- Buffers: p_buffer_before and p_buffer_after NULL (the HTTP service passes NULL for a
+-- body without buffers; book_appointment's own defaults are the contract's 0) are the
+-- barber's default for the service (booking.barber_service_buffers, which an admin
 -- sets with booking.set_service_buffers, e.g. from a recommendation of app/learning), 0 when
 -- it has none; read once, here, for the barber the appointment gets (for "any barber", each
 -- candidate's own). Appointments booked before a default changed keep their buffers. An
--- idempotency key records an omitted buffer as 0 (as before defaults existed), so its
+-- idempotency key records a NULL buffer as 0 (as before defaults existed), so its
 -- replay answers the first booking, with the buffers that booking got.
 --
 -- Guarantees, in one call and one transaction:
