@@ -15,6 +15,22 @@ from harness.cluster import Cluster
 from torture.workload import Record, Workload
 
 
+async def kill_sessions(url: str) -> int:
+    """Terminates two random client sessions of the database at `url` (the fault "kill" of
+    every torture mode); how many it terminated. Connection and query errors are raised."""
+    conn = await asyncpg.connect(url, timeout=2)
+    try:
+        return await conn.fetchval(
+            """SELECT count(*) FROM (
+                   SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()
+                     AND backend_type = 'client backend'
+                   ORDER BY random() LIMIT 2) t"""
+        )
+    finally:
+        conn.terminate()
+
+
 async def inject_faults(
     cluster: Cluster,
     url: str,
@@ -32,18 +48,7 @@ async def inject_faults(
         fault = rng.choice(["kill", "kill", "lock_timeout", "slow_client"] + (["restart"] if restarts else []))
         try:
             if fault == "kill":
-                conn = await asyncpg.connect(url, timeout=2)
-                try:
-                    killed = await conn.fetchval(
-                        """SELECT count(*) FROM (
-                               SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                               WHERE datname = current_database() AND pid <> pg_backend_pid()
-                                 AND backend_type = 'client backend'
-                               ORDER BY random() LIMIT 2) t"""
-                    )
-                finally:
-                    await conn.close()
-                record.faults["kills"] += killed
+                record.faults["kills"] += await kill_sessions(url)
             elif fault == "restart":
                 await asyncio.to_thread(cluster.crash)
                 await asyncio.sleep(0.3)
@@ -106,22 +111,9 @@ class PartitionFaults:
                 where = self.rng.choice([*range(self.partitions), None])
                 url = self.proxy_url if where is None else self.urls[where]
                 try:
-                    conn = await asyncpg.connect(url, timeout=2)
+                    self.record.faults["kills"] += await kill_sessions(url)
                 except (TimeoutError, OSError, asyncpg.PostgresError):
                     continue  # that partition is down just now
-                try:
-                    killed = await conn.fetchval(
-                        """SELECT count(*) FROM (
-                               SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                               WHERE datname = current_database() AND pid <> pg_backend_pid()
-                                 AND backend_type = 'client backend'
-                               ORDER BY random() LIMIT 2) t"""
-                    )
-                    self.record.faults["kills"] += killed
-                except (TimeoutError, OSError, asyncpg.PostgresError):
-                    pass
-                finally:
-                    conn.terminate()
             elif fault == "lock_timeout":
                 self.work.low_lock_timeout_until = time.monotonic() + 1.0
                 self.record.faults["lock_timeouts"] += 1

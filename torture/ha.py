@@ -55,6 +55,7 @@ from harness.receiver import WebhookReceiver
 from harness.service import ServiceProcess
 from torture import webhooks
 from torture.checker import check
+from torture.faults import kill_sessions
 from torture.http_clients import HttpWorkload
 from torture.timeline import Timeline
 from torture.workload import CLIENT_USERS, Record, Workload, day_base
@@ -163,22 +164,9 @@ class HAFaults:
             fault = self.rng.choice(["kill", "kill", "lock_timeout", "slow_client"])
             if fault == "kill":
                 try:
-                    conn = await asyncpg.connect(self.url, timeout=2)
+                    self.record.faults["kills"] += await kill_sessions(self.url)
                 except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    continue
-                try:
-                    killed = await conn.fetchval(
-                        """SELECT count(*) FROM (
-                               SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                               WHERE datname = current_database() AND pid <> pg_backend_pid()
-                                 AND backend_type = 'client backend'
-                               ORDER BY random() LIMIT 2) t"""
-                    )
-                    self.record.faults["kills"] += killed
-                except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    pass
-                finally:
-                    conn.terminate()
+                    continue  # the primary is changing just now
             elif fault == "lock_timeout":
                 self.work.low_lock_timeout_until = time.monotonic() + 1.0
                 self.record.faults["lock_timeouts"] += 1

@@ -132,9 +132,8 @@ async def check(url: str, record, receiver: WebhookReceiver, result: WebhookResu
         if 200 <= r.status < 300:
             accepted.setdefault(r.message_id, r.at)
 
-    wanted: set[tuple[int, int]] = set()
-    for appt_id in record.acked_books:
-        wanted |= {key for key in committed if key[0] == appt_id and committed[key] == "booked"}
+    acked = record.acked_books
+    wanted = {key for key, kind in committed.items() if kind == "booked" and key[0] in acked}
     for change in record.acked_changes:
         key = (change["id"], change["version"])
         if key in committed:
